@@ -1,0 +1,21 @@
+"""inrr_sklearn: matrix completion with implicit neural representations, scikit-learn style.
+
+Public API: :class:`INRImputer` and the regularizers :class:`INRR`, :class:`AIR`,
+:class:`TV`, :class:`L2` (composable with ``+``).
+"""
+
+from inrr_sklearn._inr import INRImputer
+from inrr_sklearn.regularizers import AIR, INRR, L2, TV, BaseRegularizer, SumRegularizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AIR",
+    "INRR",
+    "L2",
+    "TV",
+    "BaseRegularizer",
+    "INRImputer",
+    "SumRegularizer",
+    "__version__",
+]

@@ -1,0 +1,441 @@
+"""The shared estimator machinery: ``_BaseTorchImputer``.
+
+It owns everything the imputers have in common: input and mask validation, value
+scaling learned from observed entries, device and seed resolution, the full-batch
+training loop (Adam on the main model, Adam on the regularizer's trainable part, one
+loss and one backward pass per step), early stopping on held-out observed entries with
+restoration of the best iterate, progress reporting, ``ConvergenceWarning`` and the
+assembly of the output (observed entries returned bit-for-bit).
+
+Subclasses provide the model: ``_build_model(shape, generator)`` returns an
+``nn.Module`` and ``_complete(model, inputs)`` returns the completed matrix (in scaled
+units) for the inputs prepared by ``_model_inputs(shape, device)``.
+
+This is the only module importing scikit-learn's private helpers (``_fit_context`` and
+``_param_validation``).
+"""
+
+import math
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from inrr_sklearn._utils import make_generator, resolve_device
+from inrr_sklearn.regularizers import BaseRegularizer
+
+# Steps between two reads of the loss on the host. Losses and validation scores stay on
+# the device in between, so a GPU never waits for Python inside the loop.
+_SYNC_EVERY = 25
+
+
+def _missing_by_value(X, missing_values):
+    if isinstance(missing_values, float) and math.isnan(missing_values):
+        return np.isnan(X)
+    return X == missing_values
+
+
+def _check_mask(mask, X, missing):
+    """Validate a user mask (True/1 = observed) against X; return a boolean array."""
+    if hasattr(mask, "toarray") or hasattr(mask, "tocsr"):
+        raise TypeError("mask must be a dense array; got a sparse matrix.")
+    mask = np.asarray(mask)
+    if mask.shape != X.shape:
+        raise ValueError(
+            f"mask has shape {mask.shape}, but X has shape {X.shape}; they must match "
+            "(True/1 = observed)."
+        )
+    if mask.dtype != bool:
+        if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
+            raise ValueError(
+                f"mask must be boolean or contain only 0 and 1 (True/1 = observed); "
+                f"got dtype {mask.dtype}."
+            )
+        mask = mask.astype(bool)
+    clash = mask & missing
+    if clash.any():
+        i, j = np.argwhere(clash)[0]
+        raise ValueError(
+            f"mask marks {int(clash.sum())} entries as observed where X holds the "
+            f"missing value (first at row {i}, column {j})."
+        )
+    return mask
+
+
+class _BaseTorchImputer(TransformerMixin, BaseEstimator):
+    """Base class of the torch imputers (not public; see INRImputer)."""
+
+    _parameter_constraints: dict = {
+        "reg": [BaseRegularizer, None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "scaling": [StrOptions({"global", "per_column"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device],
+        "warm_start": ["boolean"],
+        "missing_values": [MissingValues()],
+    }
+
+    # ------------------------------------------------------------------ subclass hooks
+    _output_low_high = (0.0, 1.0)  # range the scaled observed values are mapped onto
+
+    def _build_model(self, shape, generator):
+        raise NotImplementedError
+
+    def _model_inputs(self, shape, device):
+        return None
+
+    def _complete(self, model, inputs):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ validation
+    def _validate_input(self, X, reset):
+        if isinstance(X, np.ndarray) and X.dtype.kind == "O":
+            raise TypeError(
+                "X has dtype object; convert it to a numeric dtype first (this imputer "
+                "does not guess how to read objects)."
+            )
+        allow_nan = isinstance(self.missing_values, float) and math.isnan(
+            self.missing_values
+        )
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan" if allow_nan else True,
+            copy=False,
+        )
+
+    def _observed_mask(self, X, y, mask):
+        missing = _missing_by_value(X, self.missing_values)
+        if mask is None and y is not None and np.shape(y) == X.shape:
+            y_arr = np.asarray(y)
+            if y_arr.dtype == bool or (
+                y_arr.dtype.kind in "iuf" and np.isin(y_arr, (0, 1)).all()
+            ):
+                mask = y_arr  # the card's fit(X, mask) form
+        if mask is None:
+            observed = ~missing
+        else:
+            observed = _check_mask(mask, X, missing)
+        if not observed.any():
+            raise ValueError(
+                "X has no observed entry (every entry is missing or masked): there is "
+                "nothing to complete from."
+            )
+        return observed
+
+    # ------------------------------------------------------------------ scaling
+    def _fit_scaling(self, X, observed):
+        low, high = self._output_low_high
+        values = np.where(observed, X, np.nan)
+        if self.scaling == "global":
+            lo = np.full((1, X.shape[1]), np.nanmin(values))
+            hi = np.full((1, X.shape[1]), np.nanmax(values))
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+                lo = np.nanmin(values, axis=0, keepdims=True)
+                hi = np.nanmax(values, axis=0, keepdims=True)
+            # A column with no observed entry takes the global range.
+            lo = np.where(np.isnan(lo), np.nanmin(values), lo)
+            hi = np.where(np.isnan(hi), np.nanmax(values), hi)
+        span = (hi - lo) / (high - low)
+        span = np.where(span > 0, span, 1.0)
+        self._scale_offset = (lo - low * span).astype(np.float64)
+        self._scale_span = span.astype(np.float64)
+
+    def _to_scaled(self, X):
+        return (X - self._scale_offset) / self._scale_span
+
+    def _from_scaled(self, Z):
+        return Z * self._scale_span + self._scale_offset
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, mask=None):
+        """Fit the model to the observed entries of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Matrix with missing entries (``missing_values``, NaN by default).
+        y : array-like of X's shape, or None
+            If it has X's shape and holds booleans or 0/1 values, it is read as the
+            mask (so ``fit(X, mask)`` works); otherwise ignored, as the convention wants.
+        mask : array-like of X's shape, bool or 0/1, default=None
+            True/1 marks an observed entry. Entries marked missing are hidden from the
+            model even if X holds a value there. Must not mark a missing value as
+            observed. ``None`` means every entry that is not ``missing_values``.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._fit(X, y, mask)
+        return self
+
+    def fit_transform(self, X, y=None, *, mask=None):
+        """Fit to X and return it completed (observed entries unchanged).
+
+        Parameters
+        ----------
+        X, y, mask
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        X_completed : ndarray of shape (n_samples, n_features)
+        """
+        return self.fit(X, y, mask=mask).transform(X, mask=mask)
+
+    def _fit(self, X, y, mask):
+        warm = self.warm_start and hasattr(self, "model_")
+        X = self._validate_input(X, reset=not warm)
+        observed = self._observed_mask(X, y, mask)
+        shape = X.shape
+        if warm and shape != self._fit_shape:
+            raise ValueError(
+                f"warm_start=True continues a fit of shape {self._fit_shape}; X has shape "
+                f"{shape}. Use warm_start=False to fit a new matrix."
+            )
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        generator = make_generator(rng)
+
+        if not warm:
+            self._fit_scaling(X, observed)
+        target = np.where(observed, self._to_scaled(np.where(observed, X, 0.0)), 0.0)
+
+        train = observed.copy()
+        validation = None
+        if self.early_stopping:
+            obs_idx = np.flatnonzero(observed)
+            n_val = int(round(self.validation_fraction * obs_idx.size))
+            if n_val < 1 or n_val >= obs_idx.size:
+                raise ValueError(
+                    f"early_stopping=True holds out validation_fraction="
+                    f"{self.validation_fraction} of the {obs_idx.size} observed entries, "
+                    "which leaves no validation or no training entry. Use more data, "
+                    "another validation_fraction, or early_stopping=False."
+                )
+            val_idx = rng.choice(obs_idx, size=n_val, replace=False)
+            train.flat[val_idx] = False
+            validation = np.zeros(shape, dtype=bool)
+            validation.flat[val_idx] = True
+
+        # ---- model and regularizer (built on CPU from the local generator)
+        if warm:
+            model = self.model_
+            reg = self.reg_
+            reg_module = self.reg_module_
+        else:
+            model = self._build_model(shape, generator)
+            reg = None if self.reg is None else clone(self.reg)
+            reg_module = (
+                None
+                if reg is None
+                else reg.build(shape, n_observed=int(train.sum()), generator=generator)
+            )
+        model = model.to(device)
+        if reg_module is not None:
+            reg_module = reg_module.to(device)
+
+        def tensor(a):
+            return torch.as_tensor(a, dtype=torch.float32, device=device)
+
+        target_t = tensor(target)
+        train_w = tensor(train / train.sum())
+        inputs = self._model_inputs(shape, device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate_init)
+        reg_groups = [] if reg is None else reg.param_groups(reg_module)
+        reg_optimizer = torch.optim.Adam(reg_groups) if reg_groups else None
+
+        tracked = list(model.parameters())
+        if reg_module is not None:
+            tracked += list(reg_module.parameters())
+        if validation is not None:
+            # Validation error in the data's units: weight by each column's span squared.
+            val_w = tensor(validation * self._scale_span**2 / validation.sum())
+            best_val = torch.full((), float("inf"), device=device)
+            best_params = [p.detach().clone() for p in tracked]
+
+        prefix = f"[{type(self).__name__}]"
+        if self.verbose:
+            print(
+                f"{prefix} fitting {shape[0]}x{shape[1]} matrix, {int(train.sum())} "
+                f"training / {0 if validation is None else int(validation.sum())} "
+                f"validation entries, device={device}"
+            )
+        progress = _progress_bar(self.max_iter, prefix, self.verbose)
+        loss_buffer = torch.zeros(_SYNC_EVERY, device=device)
+        val_buffer = torch.zeros(_SYNC_EVERY, device=device)
+        loss_curve, val_scores = [], []
+        best_seen, no_improvement, converged = math.inf, 0, False
+        start_time = time.perf_counter()
+        model.train()
+        n_iter = 0
+        for it in range(self.max_iter):
+            X_hat = self._complete(model, inputs)
+            residual = X_hat - target_t
+            loss = (residual * residual * train_w).sum()
+            if reg is not None:
+                loss = loss + reg.penalty(X_hat, model=model, module=reg_module)
+            slot = it % _SYNC_EVERY
+            if validation is not None:
+                with torch.no_grad():
+                    r = residual.detach()
+                    val = (r * r * val_w).sum()
+                    val_buffer[slot] = val
+                    better = val < best_val
+                    best_val = torch.where(better, val, best_val)
+                    for p, b in zip(tracked, best_params, strict=True):
+                        b.copy_(torch.where(better, p.detach(), b))
+            optimizer.zero_grad(set_to_none=True)
+            if reg_optimizer is not None:
+                reg_optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if reg_optimizer is not None:
+                reg_optimizer.step()
+            loss_buffer[slot] = loss.detach()
+            n_iter = it + 1
+            if slot == _SYNC_EVERY - 1 or n_iter == self.max_iter:
+                # One host read per _SYNC_EVERY steps; apply the stopping rule to each.
+                losses = loss_buffer[: slot + 1].tolist()
+                vals = val_buffer[: slot + 1].tolist() if validation is not None else None
+                for i, step_loss in enumerate(losses):
+                    loss_curve.append(step_loss)
+                    monitored = step_loss
+                    if vals is not None:
+                        val_scores.append(-vals[i])
+                        monitored = vals[i]
+                    if not math.isfinite(step_loss):
+                        raise FloatingPointError(
+                            f"{prefix} the loss became {step_loss} at iteration "
+                            f"{len(loss_curve)}; lower learning_rate_init or the "
+                            "regularizer's weights."
+                        )
+                    if monitored < best_seen - self.tol:
+                        best_seen, no_improvement = monitored, 0
+                    else:
+                        no_improvement += 1
+                    if no_improvement >= self.n_iter_no_change:
+                        converged = True
+                progress.update(slot + 1)
+                postfix = {"loss": f"{loss_curve[-1]:.3g}"}
+                if vals is not None:
+                    postfix["val_mse"] = f"{vals[-1]:.3g}"
+                progress.set_postfix(postfix, refresh=False)
+                if converged:
+                    break
+        progress.close()
+
+        if validation is not None:
+            with torch.no_grad():
+                for p, b in zip(tracked, best_params, strict=True):
+                    p.copy_(b)
+        model.eval()
+        with torch.no_grad():
+            completion = self._complete(model, inputs).double().cpu().numpy()
+
+        self.n_iter_ = n_iter
+        self.loss_curve_ = loss_curve
+        if validation is not None:
+            self.validation_scores_ = val_scores
+            self.best_validation_score_ = max(val_scores)
+        self.device_ = device
+        self.model_ = model.cpu()
+        self.reg_ = reg
+        self.reg_module_ = None if reg_module is None else reg_module.cpu()
+        self._fit_shape = shape
+        self._X_fit = X.copy()
+        self._observed_fit = observed
+        self._completion = self._from_scaled(completion)
+        elapsed = time.perf_counter() - start_time
+        if self.verbose:
+            print(
+                f"{prefix} {n_iter} iterations in {elapsed:.1f} s "
+                f"({elapsed / n_iter * 1e3:.1f} ms/iteration), final loss "
+                f"{loss_curve[-1]:.4g}"
+            )
+        if not converged:
+            warnings.warn(
+                f"{prefix} Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, X, *, mask=None):
+        """Return X with its missing entries completed.
+
+        ``X`` must be the matrix given to ``fit`` (same shape, same observed entries
+        and values); its completion is returned, with every observed entry exactly
+        as given. A coordinate model is transductive: it has no meaning for a
+        different matrix, so any other input raises ``ValueError`` (fit it instead).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The fitted matrix.
+        mask : array-like of X's shape, default=None
+            The mask given to ``fit``, if any.
+
+        Returns
+        -------
+        X_completed : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        observed = self._observed_mask(X, None, mask)
+        same = (
+            X.shape == self._fit_shape
+            and np.array_equal(observed, self._observed_fit)
+            and np.array_equal(X[observed], self._X_fit[observed])
+        )
+        if not same:
+            raise ValueError(
+                f"{type(self).__name__} completes the matrix it was fitted on; X differs "
+                f"from it (shape {X.shape} vs {self._fit_shape}, or other observed "
+                "entries). Call fit or fit_transform on the new matrix."
+            )
+        out = np.array(X, dtype=X.dtype, copy=True)
+        missing = ~observed
+        out[missing] = self._completion[missing].astype(X.dtype)
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names: the input feature names, unchanged."""
+        from sklearn.utils.validation import _check_feature_names_in
+
+        check_is_fitted(self)
+        return _check_feature_names_in(self, input_features)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = isinstance(self.missing_values, float) and math.isnan(
+            self.missing_values
+        )
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _progress_bar(total, prefix, verbose):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=prefix, disable=not verbose, leave=False)

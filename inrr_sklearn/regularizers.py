@@ -1,0 +1,519 @@
+"""Regularizers: penalties on the completed matrix (or on the model) that an imputer adds
+to its data-fit term.
+
+The contract
+------------
+A regularizer is a scikit-learn ``BaseEstimator`` that holds hyperparameters only, so
+``clone``, ``get_params`` and ``GridSearchCV`` reach them as ``reg__<name>``. During
+``fit`` the imputer clones it and calls two methods:
+
+``build(shape, *, n_observed, generator) -> torch.nn.Module or None``
+    Create the trainable part, if any (INRR's two tiny SIRENs, AIR's free matrices),
+    initialised on CPU from ``generator``. The imputer moves it to its device, keeps it
+    as ``reg_module_`` and trains its parameters jointly with the main model (one loss,
+    one backward pass) using the learning rates from ``param_groups``.
+``penalty(X, *, model, module) -> 0-dim Tensor``
+    The penalty for the current completed matrix ``X`` (shape ``(n_rows, n_cols)``, in the
+    imputer's scaled units, differentiable), the main ``model`` and the built ``module``.
+    The imputer adds it, already multiplied by its weights, to the mean squared error
+    over observed entries.
+
+Regularizers add up: ``INRR() + TV()`` is ``SumRegularizer(INRR(), TV())``, whose nested
+parameters are ``first__alpha_row``, ``second__alpha`` and so on.
+
+Normalisation
+-------------
+All penalties are scaled so that one ``alpha`` means the same strength whatever the
+matrix size (a 64 x 64 and a 512 x 512 view of the same image get about the same
+penalty). The data term is the mean squared error over observed entries. Weights live
+on a log scale: search them with ``loguniform`` or a geometric grid.
+"""
+
+import math
+from numbers import Integral, Real
+
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import Tensor, nn
+
+from inrr_sklearn._modules import SirenNet
+
+__all__ = ["AIR", "INRR", "L2", "TV", "BaseRegularizer", "SumRegularizer"]
+
+
+class BaseRegularizer(BaseEstimator):
+    """Base class for regularizers (see the module docstring for the contract).
+
+    Subclasses define ``__init__`` with keyword hyperparameters only and implement
+    ``penalty``; those with trainable parts also implement ``build`` and set
+    ``learning_rate_init``.
+    """
+
+    _parameter_constraints: dict = {}
+
+    def build(self, shape, *, n_observed, generator):
+        """Create the trainable part for a matrix of ``shape``; ``None`` if there is none.
+
+        Parameters
+        ----------
+        shape : tuple of int
+            ``(n_rows, n_cols)`` of the matrix being completed.
+        n_observed : int
+            Number of observed entries used in the data term.
+        generator : torch.Generator
+            Source of randomness for the initialisation (CPU).
+
+        Returns
+        -------
+        module : torch.nn.Module or None
+        """
+        self._validate_params()
+        return None
+
+    def param_groups(self, module):
+        """Optimizer parameter groups for ``module`` (the output of ``build``)."""
+        if module is None:
+            return []
+        params = [p for p in module.parameters() if p.requires_grad]
+        if not params:
+            return []
+        return [{"params": params, "lr": self.learning_rate_init}]
+
+    def penalty(self, X, *, model, module):
+        """Weighted penalty of the completed matrix ``X`` (a 0-dim tensor)."""
+        raise NotImplementedError
+
+    def __add__(self, other):
+        if not isinstance(other, BaseRegularizer):
+            return NotImplemented
+        return SumRegularizer(self, other)
+
+
+class SumRegularizer(BaseRegularizer):
+    """The sum of two regularizers, ``first + second``.
+
+    Usually written ``INRR() + TV()``. Nested parameters stay searchable:
+    ``reg__first__alpha_row``, ``reg__second__alpha``.
+
+    Parameters
+    ----------
+    first, second : BaseRegularizer
+        The two terms.
+    """
+
+    _parameter_constraints: dict = {"first": [BaseRegularizer], "second": [BaseRegularizer]}
+
+    def __init__(self, first, second):
+        self.first = first
+        self.second = second
+
+    def build(self, shape, *, n_observed, generator):
+        self._validate_params()
+        modules = [
+            reg.build(shape, n_observed=n_observed, generator=generator)
+            for reg in (self.first, self.second)
+        ]
+        if all(m is None for m in modules):
+            return None
+        return nn.ModuleList([m if m is not None else nn.Identity() for m in modules])
+
+    def param_groups(self, module):
+        if module is None:
+            return []
+        groups = []
+        for reg, sub in zip((self.first, self.second), module, strict=True):
+            groups += reg.param_groups(None if isinstance(sub, nn.Identity) else sub)
+        return groups
+
+    def penalty(self, X, *, model, module):
+        first_module = second_module = None
+        if module is not None:
+            first_module, second_module = (
+                None if isinstance(m, nn.Identity) else m for m in module
+            )
+        return self.first.penalty(X, model=model, module=first_module) + (
+            self.second.penalty(X, model=model, module=second_module)
+        )
+
+
+# ----------------------------------------------------------------------------- INRR
+
+
+def dirichlet_energy_factored(X: Tensor, P: Tensor) -> Tensor:
+    """:math:`\\mathrm{tr}(X^\\top L X)` for :math:`A = PP^\\top` with zero diagonal.
+
+    Computed in :math:`O(k r n)` time and :math:`O(k r)` memory without forming the
+    :math:`k \\times k` adjacency. With :math:`s = \\sum_j p_j`, :math:`q_i = \\|p_i\\|^2`,
+    degrees :math:`d_i = p_i \\cdot s - q_i` and :math:`x_i = \\|X_{i,:}\\|^2`:
+
+    .. math::
+        \\mathrm{tr}(X^\\top L X) = \\sum_i d_i x_i
+            - \\left(\\|P^\\top X\\|_F^2 - \\sum_i q_i x_i\\right).
+
+    Parameters
+    ----------
+    X : Tensor of shape (k, n)
+    P : Tensor of shape (k, r)
+
+    Returns
+    -------
+    energy : 0-dim Tensor
+    """
+    # The energy is unchanged by adding one vector to every row (L @ 1 = 0); centring the
+    # columns first avoids cancellation between the two large terms in float32.
+    X = X - X.mean(dim=0, keepdim=True)
+    row_sq = (X * X).sum(dim=1)
+    p_sq = (P * P).sum(dim=1)
+    degree = P @ P.sum(dim=0) - p_sq
+    PtX = P.t() @ X
+    return (degree + p_sq) @ row_sq - (PtX * PtX).sum()
+
+
+def dirichlet_energy_dense(X: Tensor, A: Tensor) -> Tensor:
+    """:math:`\\mathrm{tr}(X^\\top (D - A) X)` with a dense adjacency ``A`` (k x k).
+
+    The reference formula; used by :class:`AIR` and by the tests of the factored form.
+    """
+    A = A - torch.diag(torch.diagonal(A))
+    laplacian = torch.diag(A.sum(dim=1)) - A
+    return torch.trace(X.t() @ laplacian @ X)
+
+
+class _SimilarityINR(nn.Module):
+    """Tiny SIREN mapping each index coordinate in [-1, 1] to a probability vector.
+
+    Shape:
+        - Output of ``probabilities()``: ``(k, rank)``, rows on the simplex.
+    """
+
+    def __init__(self, n_items, hidden_layer_sizes, rank, omega_0, hidden_omega_0):
+        super().__init__()
+        self.register_buffer("coords", torch.linspace(-1.0, 1.0, n_items).unsqueeze(1))
+        self.net = SirenNet(
+            1, hidden_layer_sizes, rank, omega_0, hidden_omega_0, fused=False
+        )
+
+    def probabilities(self) -> Tensor:
+        return torch.softmax(self.net(self.coords), dim=1)
+
+
+class INRR(BaseRegularizer):
+    """Implicit neural representation regularizer (Li, Wang and Meng, CVPR 2023).
+
+    Two tiny SIRENs learn a row similarity and a column similarity from the index
+    coordinates alone; the penalty is the Dirichlet energy of the completed matrix on
+    those graphs, so rows (columns) the tiny networks find similar are pulled together.
+    The tiny networks train jointly with the main model, on the same loss.
+
+    Parameters
+    ----------
+    alpha_row : float, default=1e-2
+        Weight of the row penalty.
+    alpha_col : float, default=1e-2
+        Weight of the column penalty.
+    rank : int, default=256
+        Output width :math:`r` of each tiny SIREN (the rank of :math:`A`).
+    hidden_layer_sizes : tuple of int, default=(32, 32, 32, 32, 32)
+        Sine layer widths of each tiny SIREN.
+    omega_0 : float, default=5.0
+        Frequency factor of the tiny SIRENs' first layer.
+    hidden_omega_0 : float, default=1.0
+        Frequency factor of their other layers.
+    learning_rate_init : float, default=1e-3
+        Adam learning rate of the tiny SIRENs (the authors use 1e-4 with 10,000 steps;
+        1e-3 lets the similarity form within a CPU budget).
+    normalize : bool, default=True
+        Scale each energy by :math:`r / (k^2 n)` (see Notes). ``False`` uses the authors'
+        convention, in which ``alpha_row = alpha_col = 1e-6`` is their setting.
+
+    Notes
+    -----
+    For rows (k rows, n columns) with :math:`p_i = \\mathrm{softmax}(f(u_i))`,
+    :math:`u_i` the row coordinate in [-1, 1] and :math:`f` the tiny SIREN:
+
+    .. math::
+        A = P P^\\top - \\mathrm{diag}(P P^\\top), \\quad L = \\mathrm{diag}(A\\mathbf 1) - A,
+        \\quad R_\\text{row}(X) = c\\,\\mathrm{tr}(X^\\top L X)
+        = \\frac{c}{2} \\sum_{i, i'} A_{ii'} \\|X_{i,:} - X_{i',:}\\|^2 ,
+
+    computed in the factored form of :func:`dirichlet_energy_factored` (no k x k matrix).
+    Columns use :math:`X^\\top` and their own tiny SIREN. With ``normalize=True``,
+    :math:`c = r / (k^2 n)`: when :math:`A` is uniform (at initialisation) the penalty
+    equals the mean squared difference between rows per entry, whatever k, n and r.
+    The authors weight the raw trace against a data term divided by :math:`m n`
+    (all entries); with :math:`\\rho` the observed fraction, their
+    ``alpha = 1e-6`` corresponds to ``alpha = 1e-6 * k^2 n / (rho r)`` here (0.13 at
+    256 x 256, r = 256, 50 % observed). ``normalize=False`` reproduces their weighting
+    exactly: :math:`c = m n / |\\Omega|`.
+
+    References
+    ----------
+    Z. Li, H. Wang, D. Meng. "Regularize implicit neural representation by itself".
+    CVPR 2023, arXiv:2303.15484.
+    """
+
+    _parameter_constraints: dict = {
+        "alpha_row": [Interval(Real, 0, None, closed="left")],
+        "alpha_col": [Interval(Real, 0, None, closed="left")],
+        "rank": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "omega_0": [Interval(Real, 0, None, closed="neither")],
+        "hidden_omega_0": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "normalize": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        alpha_row=1e-2,
+        alpha_col=1e-2,
+        rank=256,
+        hidden_layer_sizes=(32, 32, 32, 32, 32),
+        omega_0=5.0,
+        hidden_omega_0=1.0,
+        learning_rate_init=1e-3,
+        normalize=True,
+    ):
+        self.alpha_row = alpha_row
+        self.alpha_col = alpha_col
+        self.rank = rank
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.omega_0 = omega_0
+        self.hidden_omega_0 = hidden_omega_0
+        self.learning_rate_init = learning_rate_init
+        self.normalize = normalize
+
+    @classmethod
+    def paper(cls, **overrides):
+        """INRR as the authors run it: r = 256, tiny net 32 x 5, omega_0 5, lr 1e-4,
+        weights 1e-6 in their (unnormalised) convention."""
+        params = dict(
+            alpha_row=1e-6,
+            alpha_col=1e-6,
+            rank=256,
+            hidden_layer_sizes=(32,) * 5,
+            omega_0=5.0,
+            hidden_omega_0=1.0,
+            learning_rate_init=1e-4,
+            normalize=False,
+        )
+        params.update(overrides)
+        return cls(**params)
+
+    def build(self, shape, *, n_observed, generator):
+        self._validate_params()
+        sizes = tuple(int(w) for w in self.hidden_layer_sizes)
+        module = nn.ModuleDict(
+            {
+                side: _SimilarityINR(
+                    n, sizes, self.rank, self.omega_0, self.hidden_omega_0
+                )
+                for side, n in (("row", shape[0]), ("col", shape[1]))
+            }
+        )
+        for side in module.values():
+            side.net.reset_parameters(generator)
+        k, n = shape
+        if self.normalize:
+            row_scale = self.rank / (k * k * n)
+            col_scale = self.rank / (n * n * k)
+        else:
+            row_scale = col_scale = k * n / n_observed
+        module.register_buffer("scales", torch.tensor([row_scale, col_scale]))
+        return module
+
+    def penalty(self, X, *, model, module):
+        total = X.new_zeros(())
+        if self.alpha_row > 0:
+            P = module["row"].probabilities()
+            total = total + self.alpha_row * module.scales[0] * (
+                dirichlet_energy_factored(X, P)
+            )
+        if self.alpha_col > 0:
+            P = module["col"].probabilities()
+            total = total + self.alpha_col * module.scales[1] * (
+                dirichlet_energy_factored(X.t(), P)
+            )
+        return total
+
+    def similarity(self, module, side="row"):
+        """The learned adjacency :math:`A` (zero diagonal) of a built module, as numpy.
+
+        Forms the k x k matrix: for inspection and plots, not for training.
+        """
+        with torch.no_grad():
+            P = module[side].probabilities()
+            A = P @ P.t()
+            A.fill_diagonal_(0.0)
+        return A.cpu().numpy()
+
+
+# ----------------------------------------------------------------------------- AIR
+
+
+class _FreeAdjacency(nn.Module):
+    """A free k x k parameter per side; ``adjacency()`` is the symmetrised row-softmin."""
+
+    def __init__(self, n_items):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(n_items, n_items))
+
+    def adjacency(self) -> Tensor:
+        S = torch.softmax(-self.weight, dim=1)
+        return 0.5 * (S + S.t())
+
+
+class AIR(BaseRegularizer):
+    """Adaptive and implicit regularization (the authors' earlier learned Laplacian).
+
+    Each side has a free :math:`k \\times k` matrix :math:`W`;
+    :math:`A = \\tfrac12(S + S^\\top)` with :math:`S` the row-wise softmin of :math:`W`
+    (diagonal zeroed) and the penalty is :math:`\\mathrm{tr}(X^\\top L X) / (k n)`. It has
+    :math:`k^2 + n^2` parameters and forms dense k x k matrices: use it for small
+    matrices only (``INRR`` is its factored, smooth successor).
+
+    Parameters
+    ----------
+    alpha_row : float, default=1e-2
+        Weight of the row penalty.
+    alpha_col : float, default=1e-2
+        Weight of the column penalty.
+    learning_rate_init : float, default=1e-3
+        Adam learning rate of the free matrices.
+    max_size : int, default=4096
+        Largest side accepted (memory grows as ``max_size**2``).
+
+    Notes
+    -----
+    Rows of :math:`S` sum to one, so degrees are about one and :math:`1/(k n)` makes the
+    energy a per-entry mean.
+
+    References
+    ----------
+    Z. Li, H. Wang, D. Meng. "Adaptive and implicit regularization for matrix
+    completion". SIAM J. Imaging Sciences, 2022.
+    """
+
+    _parameter_constraints: dict = {
+        "alpha_row": [Interval(Real, 0, None, closed="left")],
+        "alpha_col": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, alpha_row=1e-2, alpha_col=1e-2, learning_rate_init=1e-3,
+                 max_size=4096):
+        self.alpha_row = alpha_row
+        self.alpha_col = alpha_col
+        self.learning_rate_init = learning_rate_init
+        self.max_size = max_size
+
+    def build(self, shape, *, n_observed, generator):
+        self._validate_params()
+        if max(shape) > self.max_size:
+            raise ValueError(
+                f"AIR needs a {max(shape)} x {max(shape)} matrix of parameters for a "
+                f"matrix of shape {tuple(shape)}, above max_size={self.max_size}. "
+                "Use INRR (factored, no k x k matrix) or raise max_size."
+            )
+        return nn.ModuleDict(
+            {"row": _FreeAdjacency(shape[0]), "col": _FreeAdjacency(shape[1])}
+        )
+
+    def penalty(self, X, *, model, module):
+        k, n = X.shape
+        total = X.new_zeros(())
+        if self.alpha_row > 0:
+            A = module["row"].adjacency()
+            total = total + self.alpha_row / (k * n) * dirichlet_energy_dense(X, A)
+        if self.alpha_col > 0:
+            A = module["col"].adjacency()
+            total = total + self.alpha_col / (k * n) * dirichlet_energy_dense(X.t(), A)
+        return total
+
+
+# ----------------------------------------------------------------------------- TV
+
+
+class TV(BaseRegularizer):
+    """Total variation of the completed matrix (first-order differences).
+
+    Parameters
+    ----------
+    alpha : float, default=1e-3
+        Weight.
+    kind : {"anisotropic", "isotropic"}, default="anisotropic"
+        ``"anisotropic"`` sums absolute differences along rows and along columns (L1);
+        ``"isotropic"`` sums the Euclidean norm of the discrete gradient.
+    eps : float, default=1e-8
+        Smoothing inside the square root of the isotropic form (keeps it differentiable).
+
+    Notes
+    -----
+    With :math:`\\Delta_r X_{ij} = X_{i+1,j} - X_{ij}` and
+    :math:`\\Delta_c X_{ij} = X_{i,j+1} - X_{ij}` on a k x n matrix:
+
+    .. math::
+        \\mathrm{TV}_\\text{aniso}(X) = \\frac1n \\sum_{ij} |\\Delta_r X_{ij}|
+            + \\frac1k \\sum_{ij} |\\Delta_c X_{ij}|, \\qquad
+        \\mathrm{TV}_\\text{iso}(X) = \\frac{1}{\\sqrt{kn}} \\sum_{i<k, j<n}
+            \\sqrt{\\Delta_r X_{ij}^2 + \\Delta_c X_{ij}^2 + \\varepsilon}.
+
+    Both approximate :math:`\\tfrac12\\int |\\nabla f|` of the image on a fixed domain, so
+    a weight means the same at every resolution. (The authors' "TV" baseline is the
+    unsquared norm of a 5-point Laplacian; this class is true total variation.)
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "kind": [StrOptions({"anisotropic", "isotropic"})],
+        "eps": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, *, alpha=1e-3, kind="anisotropic", eps=1e-8):
+        self.alpha = alpha
+        self.kind = kind
+        self.eps = eps
+
+    def penalty(self, X, *, model, module):
+        k, n = X.shape
+        d_row = X[1:, :] - X[:-1, :]
+        d_col = X[:, 1:] - X[:, :-1]
+        if self.kind == "anisotropic":
+            tv = d_row.abs().sum() / n + d_col.abs().sum() / k
+        else:
+            grad_sq = d_row[:, :-1] ** 2 + d_col[:-1, :] ** 2
+            tv = torch.sqrt(grad_sq + self.eps).sum() / math.sqrt(k * n)
+        return self.alpha * tv
+
+
+# ----------------------------------------------------------------------------- L2
+
+
+class L2(BaseRegularizer):
+    """Squared L2 norm of the main model's weights (weight decay).
+
+    Parameters
+    ----------
+    alpha : float, default=1e-4
+        Weight.
+
+    Notes
+    -----
+    :math:`R(\\theta) = \\sum_{W} \\|W\\|_F^2` over every weight matrix of the main model
+    (biases excluded). It does not depend on the matrix size.
+    """
+
+    _parameter_constraints: dict = {"alpha": [Interval(Real, 0, None, closed="left")]}
+
+    def __init__(self, *, alpha=1e-4):
+        self.alpha = alpha
+
+    def penalty(self, X, *, model, module):
+        total = X.new_zeros(())
+        for name, param in model.named_parameters():
+            if not name.endswith("bias"):
+                total = total + (param * param).sum()
+        return self.alpha * total
