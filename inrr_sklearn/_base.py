@@ -317,7 +317,9 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
             if slot == _SYNC_EVERY - 1 or n_iter == self.max_iter:
                 # One host read per _SYNC_EVERY steps; apply the stopping rule to each.
                 losses = loss_buffer[: slot + 1].tolist()
-                vals = val_buffer[: slot + 1].tolist() if validation is not None else None
+                vals = (
+                    val_buffer[: slot + 1].tolist() if validation is not None else None
+                )
                 for i, step_loss in enumerate(losses):
                     loss_curve.append(step_loss)
                     monitored = step_loss
@@ -428,9 +430,9 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = isinstance(self.missing_values, float) and math.isnan(
-            self.missing_values
-        )
+        tags.input_tags.allow_nan = isinstance(
+            self.missing_values, float
+        ) and math.isnan(self.missing_values)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

@@ -122,7 +122,9 @@ class _FusedSiren(torch.autograd.Function):
         grad_w = [torch.zeros_like(w) for w in weights]
         grad_b = [w.new_zeros(w.shape[0]) for w in weights]
         start = 0
-        for chunk_inputs, chunk_pre in zip(ctx.saved_inputs, ctx.saved_pre, strict=True):
+        for chunk_inputs, chunk_pre in zip(
+            ctx.saved_inputs, ctx.saved_pre, strict=True
+        ):
             rows = chunk_inputs[0].shape[0]
             grad_y = grad_out[start : start + rows]
             start += rows
@@ -138,7 +140,6 @@ class _FusedSiren(torch.autograd.Function):
                 grad_b[layer].add_(delta.sum(0))
                 if layer > 0:
                     g = delta @ weights[layer]
-        del ctx.saved_inputs, ctx.saved_pre
         grads = []
         for gw, gb in zip(grad_w, grad_b, strict=True):
             grads += [gw, gb]
@@ -183,7 +184,12 @@ class SirenNet(nn.Module):
         super().__init__()
         widths = [in_features, *hidden_layer_sizes]
         self.layers = nn.ModuleList(
-            SineLayer(widths[i], widths[i + 1], first_omega if i == 0 else hidden_omega, i == 0)
+            SineLayer(
+                widths[i],
+                widths[i + 1],
+                first_omega if i == 0 else hidden_omega,
+                i == 0,
+            )
             for i in range(len(hidden_layer_sizes))
         )
         self.head = nn.Linear(widths[-1], out_features)

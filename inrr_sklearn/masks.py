@@ -1,0 +1,93 @@
+"""Missing-entry patterns for experiments: random, text, scribble and patch masks.
+
+Every function returns a boolean array of the requested shape with **True = observed**
+(the convention of ``INRImputer.fit(X, mask)``), and is deterministic for a given
+``random_state``.
+"""
+
+import numpy as np
+from scipy import ndimage
+from sklearn.utils import check_random_state
+
+__all__ = ["patch_mask", "random_mask", "scribble_mask", "text_mask"]
+
+
+def random_mask(shape, missing_rate=0.5, random_state=None):
+    """Each entry missing independently with probability ``missing_rate``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+    missing_rate : float in [0, 1)
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    mask : ndarray of bool, True = observed
+    """
+    if not 0 <= missing_rate < 1:
+        raise ValueError(f"missing_rate must be in [0, 1); got {missing_rate}.")
+    rng = check_random_state(random_state)
+    return rng.random_sample(shape) >= missing_rate
+
+
+def text_mask(shape, scale=1.0):
+    """Printed text over the image (from ``skimage.data.text()``), about 12 % missing.
+
+    The glyphs of scikit-image's text sample are thresholded, tiled and resized onto
+    ``shape``; ``scale`` > 1 gives larger letters. Needs scikit-image (the ``demo``
+    extra).
+    """
+    from skimage import data, transform
+
+    glyphs = data.text() < 100
+    rows = int(np.ceil(shape[0] * 2 / scale / glyphs.shape[0])) + 1
+    cols = int(np.ceil(shape[1] * 2 / scale / glyphs.shape[1])) + 1
+    tiled = np.tile(glyphs, (rows, cols))
+    crop = tiled[: int(shape[0] * 2 / scale), : int(shape[1] * 2 / scale)]
+    resized = transform.resize(crop.astype(float), shape, order=0, anti_aliasing=False)
+    return ~(resized > 0.5)
+
+
+def scribble_mask(shape, n_strokes=3, width=None, random_state=None):
+    """Smooth random strokes, like a hand-drawn scribble (about 10-15 % missing).
+
+    Each stroke is a random smooth curve (a sum of low-frequency sines) drawn with a
+    disk of diameter ``width`` (default: 2 % of the smaller side, at least 1 pixel).
+    """
+    rng = check_random_state(random_state)
+    k, n = shape
+    width = max(1, round(0.02 * min(k, n))) if width is None else int(width)
+    strokes = np.zeros(shape, dtype=bool)
+    t = np.linspace(0, 1, 4 * (k + n))
+    for _ in range(n_strokes):
+        path = []
+        for size in (k, n):
+            freqs = rng.uniform(0.5, 2.5, size=3)
+            phases = rng.uniform(0, 2 * np.pi, size=3)
+            amps = rng.uniform(0.1, 0.35, size=3) * size
+            centre = rng.uniform(0.2, 0.8) * size
+            path.append(
+                centre + (amps * np.sin(2 * np.pi * t[:, None] * freqs + phases)).sum(1)
+            )
+        rr = np.clip(np.round(path[0]).astype(int), 0, k - 1)
+        cc = np.clip(np.round(path[1]).astype(int), 0, n - 1)
+        strokes[rr, cc] = True
+    disk = ndimage.iterate_structure(
+        ndimage.generate_binary_structure(2, 1), width // 2
+    )
+    if width > 1:
+        strokes = ndimage.binary_dilation(strokes, structure=disk)
+    return ~strokes
+
+
+def patch_mask(shape, patches=((70, 100, 150, 190), (200, 230, 200, 230)), size=256):
+    """Rectangular holes, given as (row0, row1, col0, col1) on a ``size`` x ``size``
+    image and rescaled to ``shape`` (the default is the paper's two patches)."""
+    mask = np.ones(shape, dtype=bool)
+    for r0, r1, c0, c1 in patches:
+        mask[
+            int(r0 * shape[0] / size) : int(r1 * shape[0] / size),
+            int(c0 * shape[1] / size) : int(c1 * shape[1] / size),
+        ] = False
+    return mask

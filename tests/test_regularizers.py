@@ -1,0 +1,143 @@
+"""Regularizers: hand-computed penalties, the factored INRR formula, gradients, params."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from inrr_sklearn import AIR, INRR, L2, TV, SumRegularizer
+from inrr_sklearn.regularizers import (
+    dirichlet_energy_dense,
+    dirichlet_energy_factored,
+)
+
+
+def _built(reg, shape=(3, 3)):
+    g = torch.Generator().manual_seed(0)
+    return reg.build(shape, n_observed=shape[0] * shape[1], generator=g)
+
+
+def test_factored_dirichlet_energy_equals_dense():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(17, 5, dtype=torch.float64, generator=g)
+    P = torch.softmax(torch.randn(17, 6, dtype=torch.float64, generator=g), dim=1)
+    dense = dirichlet_energy_dense(X, P @ P.t())
+    torch.testing.assert_close(dirichlet_energy_factored(X, P), dense)
+    # and the pairwise form 1/2 sum A_ii' ||X_i - X_i'||^2
+    A = P @ P.t()
+    A.fill_diagonal_(0)
+    pairwise = 0.5 * (A[:, :, None] * (X[:, None, :] - X[None, :, :]) ** 2).sum()
+    torch.testing.assert_close(dense, pairwise)
+
+
+def test_dirichlet_energy_by_hand():
+    # Two rows joined with weight A_01 = p0.p1 = 0.5: energy = 0.5 * ||x0 - x1||^2.
+    P = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
+    X = torch.tensor([[1.0, 2.0], [3.0, 5.0]])
+    assert dirichlet_energy_factored(X, P).item() == pytest.approx(0.5 * (4 + 9))
+
+
+def test_inrr_penalty_matches_formula_and_normalisation():
+    reg = INRR(alpha_row=2.0, alpha_col=0.0, rank=4, hidden_layer_sizes=(8,))
+    module = _built(reg, shape=(5, 3))
+    X = torch.arange(15.0).reshape(5, 3)
+    P = module["row"].probabilities()
+    A = P @ P.t()
+    A.fill_diagonal_(0)
+    expected = (
+        2.0 * 4 / (5 * 5 * 3) * torch.trace(X.t() @ (torch.diag(A.sum(1)) - A) @ X)
+    )
+    torch.testing.assert_close(reg.penalty(X, model=None, module=module), expected)
+
+
+def test_inrr_same_strength_across_sizes():
+    """A uniform adjacency gives the per-entry mean squared row difference."""
+    values = []
+    for k in (64, 512):
+        X = torch.linspace(0, 1, k).unsqueeze(1).repeat(1, k)
+        P = torch.full((k, 16), 1 / 16)
+        values.append(16 / (k * k * k) * dirichlet_energy_factored(X, P).item())
+    assert values[0] == pytest.approx(values[1], rel=0.05)
+
+
+def test_inrr_paper_weighting_is_raw_trace_over_observed_fraction():
+    reg = INRR.paper(alpha_col=0.0)
+    g = torch.Generator().manual_seed(0)
+    module = reg.build((4, 6), n_observed=12, generator=g)
+    X = torch.rand(4, 6)
+    P = module["row"].probabilities()
+    expected = 1e-6 * (24 / 12) * dirichlet_energy_dense(X, P @ P.t())
+    torch.testing.assert_close(reg.penalty(X, model=None, module=module), expected)
+
+
+def test_gradients_reach_tiny_inr_and_matrix():
+    reg = INRR(rank=4, hidden_layer_sizes=(8, 8))
+    module = _built(reg, shape=(6, 5))
+    X = torch.rand(6, 5, requires_grad=True)
+    reg.penalty(X, model=None, module=module).backward()
+    assert X.grad.abs().sum() > 0
+    for side in ("row", "col"):
+        grads = [p.grad for p in module[side].parameters()]
+        assert all(g is not None for g in grads)
+        assert sum(g.abs().sum() for g in grads) > 0
+    groups = reg.param_groups(module)
+    assert groups[0]["lr"] == reg.learning_rate_init
+    assert len(groups[0]["params"]) == len(list(module.parameters()))
+
+
+def test_tv_by_hand():
+    X = torch.tensor([[0.0, 1.0, 3.0], [2.0, 2.0, 2.0]])
+    # row differences: |2|, |1|, |-1| -> 4, divided by n=3; column differences:
+    # |1|+|2| + 0+0 = 3, divided by k=2.
+    expected = 4 / 3 + 3 / 2
+    assert TV(alpha=1.0).penalty(X, model=None, module=None).item() == pytest.approx(
+        expected
+    )
+    iso = TV(alpha=1.0, kind="isotropic", eps=0.0).penalty(X, model=None, module=None)
+    # Only (0, 0) and (0, 1) have both differences: sqrt(2^2+1^2) + sqrt(1^2+2^2).
+    assert iso.item() == pytest.approx(2 * np.sqrt(5) / np.sqrt(6))
+    assert TV().penalty(torch.ones(4, 4), model=None, module=None).item() == 0
+
+
+def test_l2_by_hand():
+    model = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0, -2.0]]))
+        model.bias.fill_(10.0)  # biases are not penalised
+    assert L2(alpha=0.5).penalty(
+        torch.zeros(1, 1), model=model, module=None
+    ).item() == pytest.approx(2.5)
+
+
+def test_air_by_hand():
+    reg = AIR(alpha_row=1.0, alpha_col=0.0)
+    module = _built(reg, shape=(2, 2))
+    X = torch.tensor([[0.0, 0.0], [1.0, 3.0]])
+    # zero weights: S rows are uniform 1/2, A_01 = 1/2, energy = 0.5 * (1 + 9) = 5,
+    # divided by k n = 4.
+    assert reg.penalty(X, model=None, module=module).item() == pytest.approx(5 / 4)
+
+
+def test_air_refuses_huge_sides():
+    with pytest.raises(ValueError, match="max_size"):
+        _built(AIR(max_size=10), shape=(11, 3))
+
+
+def test_sum_composes_penalties_and_params():
+    total = INRR(rank=4, hidden_layer_sizes=(8,)) + TV(alpha=0.5)
+    assert isinstance(total, SumRegularizer)
+    params = total.get_params()
+    assert params["first__rank"] == 4 and params["second__alpha"] == 0.5
+    total.set_params(second__alpha=0.25, first__alpha_row=0.0, first__alpha_col=0.0)
+    module = _built(total)
+    X = torch.tensor([[0.0, 1.0, 3.0], [2.0, 2.0, 2.0], [2.0, 2.0, 2.0]])
+    expected = TV(alpha=0.25).penalty(X, model=None, module=None)
+    torch.testing.assert_close(total.penalty(X, model=None, module=module), expected)
+    assert len(total.param_groups(module)) == 1  # INRR's tiny nets; TV has none
+    cloned = clone(total)
+    assert cloned.get_params()["second__alpha"] == 0.25
+
+
+def test_invalid_hyperparameter_is_reported():
+    with pytest.raises(ValueError, match="alpha"):
+        _built(TV(alpha=-1.0))
