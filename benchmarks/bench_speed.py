@@ -12,6 +12,7 @@ measured fp32 matmul peak of this machine. Writes ``docs/speed_<device>.md``.
 """
 
 import argparse
+import itertools
 import platform
 import statistics
 import time
@@ -30,7 +31,7 @@ def siren_step_flops(n_points, widths):
     and the input gradient of every layer but the first (coordinates need none).
     """
     dims = [2, *widths, 1]
-    pairs = list(zip(dims[:-1], dims[1:], strict=False))
+    pairs = list(itertools.pairwise(dims))
     forward = sum(2 * n_points * a * b for a, b in pairs)
     weight_grads = forward
     input_grads = sum(2 * n_points * a * b for a, b in pairs[1:])

@@ -225,7 +225,7 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
         validation = None
         if self.early_stopping:
             obs_idx = np.flatnonzero(observed)
-            n_val = int(round(self.validation_fraction * obs_idx.size))
+            n_val = round(self.validation_fraction * obs_idx.size)
             if n_val < 1 or n_val >= obs_idx.size:
                 raise ValueError(
                     f"early_stopping=True holds out validation_fraction="
@@ -380,6 +380,7 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
                 f"{prefix} Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
 
     # ------------------------------------------------------------------ transform

@@ -25,7 +25,7 @@ def _problem():
 
 @pytest.mark.parametrize("device", ["cuda", "cuda:0", "auto"])
 def test_fit_on_cuda_stores_model_on_cpu(device):
-    X, X_nan, missing = _problem()
+    _, X_nan, missing = _problem()
     imp = INRImputer(
         reg=INRR(rank=16, hidden_layer_sizes=(16, 16)),
         hidden_layer_sizes=(32, 32, 32),

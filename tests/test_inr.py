@@ -216,7 +216,13 @@ def test_inrr_beats_no_regularizer_on_structured_problem():
         random_state=0,
     )
     errors = {}
-    inrr = INRR(rank=8, hidden_layer_sizes=(16, 16), alpha_row=1.0, alpha_col=0.0)
+    inrr = INRR(
+        rank=8,
+        hidden_layer_sizes=(16, 16),
+        alpha_row=1.0,
+        alpha_col=0.0,
+        learning_rate_init=1e-3,
+    )
     for name, reg in [("none", None), ("inrr", inrr)]:
         out = INRImputer(reg=reg, **common).fit_transform(X_nan)
         errors[name] = np.sqrt(np.mean((out[missing] - X[missing]) ** 2))
@@ -240,12 +246,12 @@ def test_bad_input_errors(X, kwargs, error, match):
 
 def test_sparse_input_refused():
     sp = pytest.importorskip("scipy.sparse")
-    with pytest.raises(TypeError, match="[Ss]parse"):
+    with pytest.raises(TypeError, match=r"[Ss]parse"):
         _fast().fit(sp.csr_matrix(np.eye(3)))
 
 
 def test_bad_mask_errors(low_rank_with_nans):
-    X, X_nan, missing = low_rank_with_nans
+    X, X_nan, _ = low_rank_with_nans
     with pytest.raises(ValueError, match="shape"):
         _fast().fit(X, mask=np.ones((3, 3), dtype=bool))
     with pytest.raises(ValueError, match="0 and 1"):
