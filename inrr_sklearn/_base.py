@@ -11,8 +11,6 @@ Subclasses provide the model: ``_build_model(shape, generator)`` returns an
 ``nn.Module`` and ``_complete(model, inputs)`` returns the completed matrix (in scaled
 units) for the inputs prepared by ``_model_inputs(shape, device)``.
 
-This is the only module importing scikit-learn's private helpers (``_fit_context`` and
-``_param_validation``).
 """
 
 import math
@@ -22,13 +20,19 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from inrr_sklearn._utils import make_generator, resolve_device
+from inrr_sklearn._utils import (
+    Interval,
+    MissingValues,
+    StrOptions,
+    _fit_context,
+    make_generator,
+    resolve_device,
+)
 from inrr_sklearn.regularizers import BaseRegularizer
 
 # Steps between two reads of the loss on the host. Losses and validation scores stay on
@@ -80,7 +84,7 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "scaling": [StrOptions({"global", "per_column"})],
+        "scaling": [StrOptions({"global", "per_column", "standard"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str, torch.device],
@@ -140,23 +144,33 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ scaling
     def _fit_scaling(self, X, observed):
-        low, high = self._output_low_high
+        """Learn ``Z = (X - offset) / span`` per column from the observed entries.
+
+        "global": one min-max of the whole matrix onto ``_output_low_high``; "per_column":
+        one min-max per column; "standard": per-column mean and standard deviation.
+        A column without observed entries takes the whole matrix's statistics.
+        """
         values = np.where(observed, X, np.nan)
-        if self.scaling == "global":
-            lo = np.full((1, X.shape[1]), np.nanmin(values))
-            hi = np.full((1, X.shape[1]), np.nanmax(values))
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-                lo = np.nanmin(values, axis=0, keepdims=True)
-                hi = np.nanmax(values, axis=0, keepdims=True)
-            # A column with no observed entry takes the global range.
-            lo = np.where(np.isnan(lo), np.nanmin(values), lo)
-            hi = np.where(np.isnan(hi), np.nanmax(values), hi)
-        span = (hi - lo) / (high - low)
-        span = np.where(span > 0, span, 1.0)
-        self._scale_offset = (lo - low * span).astype(np.float64)
-        self._scale_span = span.astype(np.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+            if self.scaling == "standard":
+                offset = np.nanmean(values, axis=0, keepdims=True)
+                span = np.nanstd(values, axis=0, keepdims=True)
+                whole_offset, whole_span = np.nanmean(values), np.nanstd(values)
+            else:
+                low, high = self._output_low_high
+                lo, hi = np.nanmin(values), np.nanmax(values)
+                whole_span = (hi - lo) / (high - low)
+                whole_offset = lo - low * whole_span
+                if self.scaling == "per_column":
+                    lo = np.nanmin(values, axis=0, keepdims=True)
+                    hi = np.nanmax(values, axis=0, keepdims=True)
+                span = np.broadcast_to((hi - lo) / (high - low), (1, X.shape[1]))
+                offset = np.broadcast_to(lo - low * span, (1, X.shape[1]))
+        offset = np.where(np.isnan(offset), whole_offset, offset)
+        span = np.where(np.isnan(span), whole_span, span)
+        self._scale_offset = offset.astype(np.float64)
+        self._scale_span = np.where(span > 0, span, 1.0).astype(np.float64)
 
     def _to_scaled(self, X):
         return (X - self._scale_offset) / self._scale_span

@@ -4,10 +4,10 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval
 
 from inrr_sklearn._base import _BaseTorchImputer
 from inrr_sklearn._modules import SirenNet
+from inrr_sklearn._utils import Interval, StrOptions
 from inrr_sklearn.regularizers import INRR
 
 
@@ -128,6 +128,8 @@ class INRImputer(_BaseTorchImputer):
 
     _parameter_constraints: dict = {
         **_BaseTorchImputer._parameter_constraints,
+        # The sigmoid head needs values in [0, 1]: min-max scalings only.
+        "scaling": [StrOptions({"global", "per_column"})],
         "hidden_layer_sizes": ["array-like"],
         "omega_0": [Interval(Real, 0, None, closed="neither")],
         "hidden_omega_0": [Interval(Real, 0, None, closed="neither")],

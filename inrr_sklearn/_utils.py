@@ -1,7 +1,23 @@
-"""Small helpers shared by the estimators: device resolution and seeded generators."""
+"""Small helpers shared by the estimators: device resolution and seeded generators.
+
+This is also the one module that imports scikit-learn's private helpers
+(``_fit_context`` and ``_param_validation``); the rest of the package takes them from
+here, so a change in scikit-learn touches one file.
+"""
 
 import numpy as np
 import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
+
+__all__ = [
+    "Interval",
+    "MissingValues",
+    "StrOptions",
+    "_fit_context",
+    "make_generator",
+    "resolve_device",
+]
 
 
 def resolve_device(device):

@@ -34,10 +34,10 @@ from numbers import Integral, Real
 
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
 from torch import Tensor, nn
 
 from inrr_sklearn._modules import SirenNet
+from inrr_sklearn._utils import Interval, StrOptions
 
 __all__ = ["AIR", "INRR", "L2", "TV", "BaseRegularizer", "SumRegularizer"]
 
