@@ -1,9 +1,10 @@
 """inrr_sklearn: matrix completion with implicit neural representations, scikit-learn style.
 
-Public API: :class:`INRImputer` and the regularizers :class:`INRR`, :class:`AIR`,
+Public API: :class:`INRImputer`, :class:`DMFImputer` and the regularizers :class:`INRR`, :class:`AIR`,
 :class:`TV`, :class:`L2` (composable with ``+``).
 """
 
+from inrr_sklearn._dmf import DMFImputer
 from inrr_sklearn._inr import INRImputer
 from inrr_sklearn.regularizers import AIR, INRR, L2, TV, BaseRegularizer, SumRegularizer
 
@@ -15,6 +16,7 @@ __all__ = [
     "L2",
     "TV",
     "BaseRegularizer",
+    "DMFImputer",
     "INRImputer",
     "SumRegularizer",
     "__version__",

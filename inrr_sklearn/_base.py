@@ -9,8 +9,8 @@ assembly of the output (observed entries returned bit-for-bit).
 
 Subclasses provide the model: ``_build_model(shape, generator)`` returns an
 ``nn.Module`` and ``_complete(model, inputs)`` returns the completed matrix (in scaled
-units) for the inputs prepared by ``_model_inputs(shape, device)``.
-
+units) for the inputs prepared by ``_model_inputs(shape, device)``. A subclass that
+can complete a matrix other than the fitted one overrides ``_transform_new``.
 """
 
 import math
@@ -125,10 +125,11 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
 
     def _observed_mask(self, X, y, mask):
         missing = _missing_by_value(X, self.missing_values)
-        if mask is None and y is not None and np.shape(y) == X.shape:
+        if mask is None and y is not None:
             y_arr = np.asarray(y)
-            if y_arr.dtype == bool or (
-                y_arr.dtype.kind in "iuf" and np.isin(y_arr, (0, 1)).all()
+            if y_arr.shape == X.shape and (
+                y_arr.dtype == bool
+                or (y_arr.dtype.kind in "iuf" and np.isin(y_arr, (0, 1)).all())
             ):
                 mask = y_arr  # the card's fit(X, mask) form
         if mask is None:
@@ -401,17 +402,17 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
     def transform(self, X, *, mask=None):
         """Return X with its missing entries completed.
 
-        ``X`` must be the matrix given to ``fit`` (same shape, same observed entries
-        and values); its completion is returned, with every observed entry exactly
-        as given. A coordinate model is transductive: it has no meaning for a
-        different matrix, so any other input raises ``ValueError`` (fit it instead).
+        On the matrix given to ``fit`` (same shape, observed entries and values) this
+        returns the fitted completion. Any other matrix goes to the estimator's rule
+        for new data (see its ``transform`` notes). Observed entries are returned
+        exactly as given.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The fitted matrix.
+            The matrix to complete (usually the fitted one).
         mask : array-like of X's shape, default=None
-            The mask given to ``fit``, if any.
+            True/1 = observed, as in ``fit``.
 
         Returns
         -------
@@ -425,16 +426,19 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
             and np.array_equal(observed, self._observed_fit)
             and np.array_equal(X[observed], self._X_fit[observed])
         )
-        if not same:
-            raise ValueError(
-                f"{type(self).__name__} completes the matrix it was fitted on; X differs "
-                f"from it (shape {X.shape} vs {self._fit_shape}, or other observed "
-                "entries). Call fit or fit_transform on the new matrix."
-            )
+        completion = self._completion if same else self._transform_new(X, observed)
         out = np.array(X, dtype=X.dtype, copy=True)
         missing = ~observed
-        out[missing] = self._completion[missing].astype(X.dtype)
+        out[missing] = completion[missing].astype(X.dtype)
         return out
+
+    def _transform_new(self, X, observed):
+        """Completion (data units) of a matrix that is not the fitted one."""
+        raise ValueError(
+            f"{type(self).__name__} completes the matrix it was fitted on; X differs "
+            f"from it (shape {X.shape} vs {self._fit_shape}, or other observed "
+            "entries). Call fit or fit_transform on the new matrix."
+        )
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names: the input feature names, unchanged."""

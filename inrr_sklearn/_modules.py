@@ -225,3 +225,59 @@ class SirenNet(nn.Module):
 
     def extra_repr(self) -> str:
         return f"output_activation={self.output_activation!r}"
+
+
+class DMFNet(nn.Module):
+    """Deep matrix factorisation :math:`X = W_L W_{L-1} \\cdots W_1` (bias-free factors).
+
+    ``W_L`` (``n_rows x rank``) is the row side, one row per matrix row; the product
+    ``W_{L-1} ... W_1`` (``rank x n_cols``) is the column side, shared by all rows (so
+    new rows can be folded in against it).
+
+    Parameters
+    ----------
+    n_rows, n_cols : int
+        Shape of the matrix.
+    rank : int
+        Inner width of every factor.
+    n_layers : int
+        Number of factors L (at least 2).
+
+    Shape:
+        - Output of ``forward()``: ``(n_rows, n_cols)``
+    """
+
+    def __init__(self, n_rows: int, n_cols: int, rank: int, n_layers: int) -> None:
+        super().__init__()
+        self.row_factor = nn.Parameter(torch.empty(n_rows, rank))
+        shapes = [(rank, n_cols)] + [(rank, rank)] * (n_layers - 2)
+        self.column_factors = nn.ParameterList(
+            nn.Parameter(torch.empty(*shape)) for shape in shapes
+        )
+        self.reset_parameters()
+
+    def reset_parameters(
+        self, generator: torch.Generator | None = None, init_scale: float = 1e-3
+    ) -> None:
+        """Draw every factor from :math:`N(0, \\text{init\\_scale}^2)` (small init:
+        the implicit low-rank bias of deep factorisations)."""
+        with torch.no_grad():
+            for param in self.parameters():
+                param.normal_(0.0, init_scale, generator=generator)
+
+    def column_side(self) -> Tensor:
+        """The product ``W_{L-1} ... W_1``, shape ``(rank, n_cols)``."""
+        product = self.column_factors[0]
+        for factor in self.column_factors[1:]:
+            product = factor @ product
+        return product
+
+    def forward(self) -> Tensor:
+        return self.row_factor @ self.column_side()
+
+    def extra_repr(self) -> str:
+        n_rows, rank = self.row_factor.shape
+        return (
+            f"n_rows={n_rows}, n_cols={self.column_factors[0].shape[1]}, rank={rank}, "
+            f"n_layers={len(self.column_factors) + 1}"
+        )
