@@ -17,6 +17,7 @@ import math
 import time
 import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -219,176 +220,48 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
         return self.fit(X, y, mask=mask).transform(X, mask=mask)
 
     def _fit(self, X, y, mask):
+        """validate -> split -> build -> train -> finalise."""
         warm = self.warm_start and hasattr(self, "model_")
         X = self._validate_input(X, reset=not warm)
         observed = self._observed_mask(X, y, mask)
-        shape = X.shape
-        if warm and shape != self._fit_shape:
+        if warm and X.shape != self._fit_shape:
             raise ValueError(
                 f"warm_start=True continues a fit of shape {self._fit_shape}; X has shape "
-                f"{shape}. Use warm_start=False to fit a new matrix."
+                f"{X.shape}. Use warm_start=False to fit a new matrix."
             )
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         generator = make_generator(rng)
-
         if not warm:
             self._fit_scaling(X, observed)
-        target = np.where(observed, self._to_scaled(np.where(observed, X, 0.0)), 0.0)
-
-        train = observed.copy()
-        validation = None
-        if self.early_stopping:
-            obs_idx = np.flatnonzero(observed)
-            n_val = round(self.validation_fraction * obs_idx.size)
-            if n_val < 1 or n_val >= obs_idx.size:
-                raise ValueError(
-                    f"early_stopping=True holds out validation_fraction="
-                    f"{self.validation_fraction} of the {obs_idx.size} observed entries, "
-                    "which leaves no validation or no training entry. Use more data, "
-                    "another validation_fraction, or early_stopping=False."
-                )
-            val_idx = rng.choice(obs_idx, size=n_val, replace=False)
-            train.flat[val_idx] = False
-            validation = np.zeros(shape, dtype=bool)
-            validation.flat[val_idx] = True
-
-        # ---- model and regularizer (built on CPU from the local generator)
-        if warm:
-            model = self.model_
-            reg = self.reg_
-            reg_module = self.reg_module_
-        else:
-            model = self._build_model(shape, generator)
-            reg = None if self.reg is None else clone(self.reg)
-            reg_module = (
-                None
-                if reg is None
-                else reg.build(shape, n_observed=int(train.sum()), generator=generator)
-            )
+        train, validation = self._split(observed, rng)
+        model, reg, reg_module = self._build(X.shape, train, generator, warm)
         model = model.to(device)
         if reg_module is not None:
             reg_module = reg_module.to(device)
+        data = self._training_data(X, observed, train, validation, device)
 
-        def tensor(a):
-            return torch.as_tensor(a, dtype=torch.float32, device=device)
-
-        target_t = tensor(target)
-        train_w = tensor(train / train.sum())
-        inputs = self._model_inputs(shape, device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate_init)
-        reg_groups = [] if reg is None else reg.param_groups(reg_module)
-        reg_optimizer = torch.optim.Adam(reg_groups) if reg_groups else None
-
-        tracked = list(model.parameters())
-        if reg_module is not None:
-            tracked += list(reg_module.parameters())
-        if validation is not None:
-            # Validation error in the data's units: weight by each column's span squared.
-            val_w = tensor(validation * self._scale_span**2 / validation.sum())
-            best_val = torch.full((), float("inf"), device=device)
-            best_params = [p.detach().clone() for p in tracked]
-
-        prefix = f"[{type(self).__name__}]"
-        if self.verbose:
-            print(
-                f"{prefix} fitting {shape[0]}x{shape[1]} matrix, {int(train.sum())} "
-                f"training / {0 if validation is None else int(validation.sum())} "
-                f"validation entries, device={device}"
-            )
-        progress = _progress_bar(self.max_iter, prefix, self.verbose)
-        loss_buffer = torch.zeros(_SYNC_EVERY, device=device)
-        val_buffer = torch.zeros(_SYNC_EVERY, device=device)
-        loss_curve, val_scores = [], []
-        best_seen, no_improvement, converged = math.inf, 0, False
         start_time = time.perf_counter()
-        model.train()
-        n_iter = 0
-        for it in range(self.max_iter):
-            X_hat = self._complete(model, inputs)
-            residual = X_hat - target_t
-            loss = (residual * residual * train_w).sum()
-            if reg is not None:
-                loss = loss + reg.penalty(X_hat, model=model, module=reg_module)
-            slot = it % _SYNC_EVERY
-            if validation is not None:
-                with torch.no_grad():
-                    r = residual.detach()
-                    val = (r * r * val_w).sum()
-                    val_buffer[slot] = val
-                    better = val < best_val
-                    best_val = torch.where(better, val, best_val)
-                    for p, b in zip(tracked, best_params, strict=True):
-                        b.copy_(torch.where(better, p.detach(), b))
-            optimizer.zero_grad(set_to_none=True)
-            if reg_optimizer is not None:
-                reg_optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if reg_optimizer is not None:
-                reg_optimizer.step()
-            loss_buffer[slot] = loss.detach()
-            n_iter = it + 1
-            if slot == _SYNC_EVERY - 1 or n_iter == self.max_iter:
-                # One host read per _SYNC_EVERY steps; apply the stopping rule to each.
-                losses = loss_buffer[: slot + 1].tolist()
-                vals = (
-                    val_buffer[: slot + 1].tolist() if validation is not None else None
-                )
-                for i, step_loss in enumerate(losses):
-                    loss_curve.append(step_loss)
-                    monitored = step_loss
-                    if vals is not None:
-                        val_scores.append(-vals[i])
-                        monitored = vals[i]
-                    if not math.isfinite(step_loss):
-                        raise FloatingPointError(
-                            f"{prefix} the loss became {step_loss} at iteration "
-                            f"{len(loss_curve)}; lower learning_rate_init or the "
-                            "regularizer's weights."
-                        )
-                    if monitored < best_seen - self.tol:
-                        best_seen, no_improvement = monitored, 0
-                    else:
-                        no_improvement += 1
-                    if no_improvement >= self.n_iter_no_change:
-                        converged = True
-                progress.update(slot + 1)
-                postfix = {"loss": f"{loss_curve[-1]:.3g}"}
-                if vals is not None:
-                    postfix["val_mse"] = f"{vals[-1]:.3g}"
-                progress.set_postfix(postfix, refresh=False)
-                if converged:
-                    break
-        progress.close()
+        converged = self._train(model, reg, reg_module, data)
+        elapsed = time.perf_counter() - start_time
 
-        if validation is not None:
-            with torch.no_grad():
-                for p, b in zip(tracked, best_params, strict=True):
-                    p.copy_(b)
         model.eval()
         with torch.no_grad():
-            completion = self._complete(model, inputs).double().cpu().numpy()
-
-        self.n_iter_ = n_iter
-        self.loss_curve_ = loss_curve
-        if validation is not None:
-            self.validation_scores_ = val_scores
-            self.best_validation_score_ = max(val_scores)
+            completion = self._complete(model, data.inputs).double().cpu().numpy()
         self.device_ = device
         self.model_ = model.cpu()
         self.reg_ = reg
         self.reg_module_ = None if reg_module is None else reg_module.cpu()
-        self._fit_shape = shape
+        self._fit_shape = X.shape
         self._X_fit = X.copy()
         self._observed_fit = observed
         self._completion = self._from_scaled(completion)
-        elapsed = time.perf_counter() - start_time
+        prefix = f"[{type(self).__name__}]"
         if self.verbose:
             print(
-                f"{prefix} {n_iter} iterations in {elapsed:.1f} s "
-                f"({elapsed / n_iter * 1e3:.1f} ms/iteration), final loss "
-                f"{loss_curve[-1]:.4g}"
+                f"{prefix} {self.n_iter_} iterations in {elapsed:.1f} s "
+                f"({elapsed / self.n_iter_ * 1e3:.1f} ms/iteration), final loss "
+                f"{self.loss_curve_[-1]:.4g}"
             )
         if not converged:
             warnings.warn(
@@ -397,6 +270,152 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    def _split(self, observed, rng):
+        """Training and validation entries (boolean arrays; validation None if unused)."""
+        if not self.early_stopping:
+            return observed, None
+        obs_idx = np.flatnonzero(observed)
+        n_val = round(self.validation_fraction * obs_idx.size)
+        if n_val < 1 or n_val >= obs_idx.size:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of the {obs_idx.size} observed entries, "
+                "which leaves no validation or no training entry. Use more data, "
+                "another validation_fraction, or early_stopping=False."
+            )
+        val_idx = rng.choice(obs_idx, size=n_val, replace=False)
+        train = observed.copy()
+        train.flat[val_idx] = False
+        validation = np.zeros(observed.shape, dtype=bool)
+        validation.flat[val_idx] = True
+        return train, validation
+
+    def _build(self, shape, train, generator, warm):
+        """The main model, the fitted regularizer and its trainable part (on CPU)."""
+        if warm:
+            return self.model_, self.reg_, self.reg_module_
+        model = self._build_model(shape, generator)
+        if self.reg is None:
+            return model, None, None
+        reg = clone(self.reg)
+        module = reg.build(shape, n_observed=int(train.sum()), generator=generator)
+        return model, reg, module
+
+    def _training_data(self, X, observed, train, validation, device):
+        def tensor(a):
+            return torch.as_tensor(a, dtype=torch.float32, device=device)
+
+        target = np.where(observed, self._to_scaled(np.where(observed, X, 0.0)), 0.0)
+        val_weight = None
+        if validation is not None:
+            # Validation error in the data's units: weight by each column's span squared.
+            val_weight = tensor(validation * self._scale_span**2 / validation.sum())
+        return _TrainingData(
+            target=tensor(target),
+            train_weight=tensor(train / train.sum()),
+            val_weight=val_weight,
+            inputs=self._model_inputs(X.shape, device),
+            description=(
+                f"{X.shape[0]}x{X.shape[1]} matrix, {int(train.sum())} training / "
+                f"{0 if validation is None else int(validation.sum())} validation "
+                f"entries, device={device}"
+            ),
+        )
+
+    def _train(self, model, reg, reg_module, data):
+        """Full-batch Adam; sets ``n_iter_``, ``loss_curve_`` (and validation records).
+
+        Returns whether the stopping rule fired before ``max_iter``.
+        """
+        device = data.target.device
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate_init)
+        reg_groups = [] if reg is None else reg.param_groups(reg_module)
+        reg_optimizer = torch.optim.Adam(reg_groups) if reg_groups else None
+        optimizers = [opt for opt in (optimizer, reg_optimizer) if opt is not None]
+        tracked = list(model.parameters())
+        if reg_module is not None:
+            tracked += list(reg_module.parameters())
+        validating = data.val_weight is not None
+        if validating:
+            best_val = torch.full((), float("inf"), device=device)
+            best_params = [p.detach().clone() for p in tracked]
+
+        prefix = f"[{type(self).__name__}]"
+        if self.verbose:
+            print(f"{prefix} fitting {data.description}")
+        progress = _progress_bar(self.max_iter, prefix, self.verbose)
+        loss_buffer = torch.zeros(_SYNC_EVERY, device=device)
+        val_buffer = torch.zeros(_SYNC_EVERY, device=device)
+        loss_curve, val_scores = [], []
+        best_seen, no_improvement, converged = math.inf, 0, False
+        model.train()
+        n_iter = 0
+        for it in range(self.max_iter):
+            X_hat = self._complete(model, data.inputs)
+            residual = X_hat - data.target
+            loss = (residual * residual * data.train_weight).sum()
+            if reg is not None:
+                loss = loss + reg.penalty(X_hat, model=model, module=reg_module)
+            slot = it % _SYNC_EVERY
+            if validating:
+                # The error of the parameters *before* this step's update; keep them
+                # on the device (no host sync) when they are the best so far.
+                with torch.no_grad():
+                    r = residual.detach()
+                    val = (r * r * data.val_weight).sum()
+                    val_buffer[slot] = val
+                    better = val < best_val
+                    best_val = torch.where(better, val, best_val)
+                    for p, b in zip(tracked, best_params, strict=True):
+                        b.copy_(torch.where(better, p.detach(), b))
+            for opt in optimizers:
+                opt.zero_grad(set_to_none=True)
+            loss.backward()
+            for opt in optimizers:
+                opt.step()
+            loss_buffer[slot] = loss.detach()
+            n_iter = it + 1
+            if slot < _SYNC_EVERY - 1 and n_iter < self.max_iter:
+                continue
+            # One host read per _SYNC_EVERY steps; apply the stopping rule to each.
+            losses = loss_buffer[: slot + 1].tolist()
+            vals = val_buffer[: slot + 1].tolist() if validating else None
+            for i, step_loss in enumerate(losses):
+                if not math.isfinite(step_loss):
+                    raise FloatingPointError(
+                        f"{prefix} the loss became {step_loss} at iteration "
+                        f"{len(loss_curve) + 1}; lower learning_rate_init or the "
+                        "regularizer's weights."
+                    )
+                loss_curve.append(step_loss)
+                monitored = step_loss
+                if vals is not None:
+                    val_scores.append(-vals[i])
+                    monitored = vals[i]
+                if monitored < best_seen - self.tol:
+                    best_seen, no_improvement = monitored, 0
+                else:
+                    no_improvement += 1
+                converged = converged or no_improvement >= self.n_iter_no_change
+            progress.update(slot + 1)
+            postfix = {"loss": f"{loss_curve[-1]:.3g}"}
+            if vals is not None:
+                postfix["val_mse"] = f"{vals[-1]:.3g}"
+            progress.set_postfix(postfix, refresh=False)
+            if converged:
+                break
+        progress.close()
+
+        if validating:
+            with torch.no_grad():
+                for p, b in zip(tracked, best_params, strict=True):
+                    p.copy_(b)
+            self.validation_scores_ = val_scores
+            self.best_validation_score_ = max(val_scores)
+        self.n_iter_ = n_iter
+        self.loss_curve_ = loss_curve
+        return converged
 
     # ------------------------------------------------------------------ transform
     def transform(self, X, *, mask=None):
@@ -454,6 +473,16 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
         ) and math.isnan(self.missing_values)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class _TrainingData(NamedTuple):
+    """Tensors of one fit, on the training device."""
+
+    target: torch.Tensor  # scaled observed values, 0 elsewhere, (n_rows, n_cols)
+    train_weight: torch.Tensor  # 1/|train| on training entries, 0 elsewhere
+    val_weight: torch.Tensor | None  # span^2/|val| on validation entries, or None
+    inputs: object  # what the subclass's _complete needs (e.g. coordinates)
+    description: str  # for the verbose start message
 
 
 def _progress_bar(total, prefix, verbose):
