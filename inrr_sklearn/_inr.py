@@ -122,7 +122,7 @@ class INRImputer(_BaseTorchImputer):
     >>> imp = INRImputer(reg=INRR(rank=4), hidden_layer_sizes=(16, 16), max_iter=50,
     ...                  early_stopping=False, random_state=0, device="cpu")
     >>> X_done = imp.fit_transform(X)
-    >>> bool(np.isnan(X_done).any()), X_done[0, 0] == X[0, 0]
+    >>> bool(np.isnan(X_done).any()), bool(X_done[0, 0] == X[0, 0])
     (False, True)
     """
 
