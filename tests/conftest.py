@@ -1,8 +1,11 @@
 """Shared fixtures: tiny generated matrices and fast estimator settings."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 # Fast settings for tests: tiny networks, few steps, CPU.
 FAST_INR = dict(
@@ -20,6 +23,14 @@ def seeds_fixed():
     # Global seeds belong to tests only; the library uses local generators.
     torch.manual_seed(0)
     np.random.seed(0)
+
+
+@pytest.fixture
+def quiet_convergence():
+    """Silence ConvergenceWarning for tests that run a few steps on purpose."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
 
 
 @pytest.fixture

@@ -1,22 +1,16 @@
 """DMFImputer: completion, shared machinery, regularizers, and new-row fold-in."""
 
-import warnings
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import AIR, INRR, L2, TV, DMFImputer
 
 FAST_DMF = dict(max_iter=5, early_stopping=False, device="cpu", random_state=0)
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Short budgets on purpose: ConvergenceWarning is expected (tested on its own).
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 @pytest.fixture

@@ -18,11 +18,8 @@ def _fast(**kwargs):
     return INRImputer(**params)
 
 
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Short budgets on purpose: ConvergenceWarning is expected (tested on its own).
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def test_observed_entries_unchanged_and_no_nan_left(low_rank_with_nans):
@@ -172,11 +169,13 @@ def test_early_stopping_restores_best_iterate(low_rank_with_nans):
 
 def test_warm_start_continues(low_rank_with_nans):
     _, X_nan, _ = low_rank_with_nans
-    imp = _fast(warm_start=True, max_iter=10).fit(X_nan)
-    first_loss = imp.loss_curve_[-1]
+    imp = _fast(warm_start=True, max_iter=30).fit(X_nan)
+    fresh_start, first_end = imp.loss_curve_[0], imp.loss_curve_[-1]
+    first_model = imp.model_
     imp.fit(X_nan)
-    assert imp.loss_curve_[0] < imp.loss_curve_[0] + 1  # ran
-    assert imp.loss_curve_[0] <= first_loss * 1.5
+    assert imp.model_ is first_model  # the same network, trained further
+    # It resumes near where the first fit ended, far below a fresh start.
+    assert imp.loss_curve_[0] <= 1.5 * first_end < fresh_start
     with pytest.raises(ValueError, match="warm_start"):
         imp.fit(X_nan[:5])
 

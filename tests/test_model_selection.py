@@ -1,12 +1,9 @@
 """Held-out scoring, GridSearchCV recipes, metadata routing, pandas output."""
 
-import warnings
-
 import numpy as np
 import pytest
 import sklearn
 from numpy.testing import assert_array_equal
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -14,12 +11,8 @@ from sklearn.pipeline import make_pipeline
 from inrr_sklearn import INRR, DMFImputer, INRImputer
 from inrr_sklearn.model_selection import heldout_rmse, hide_observed, neg_heldout_rmse
 
-
-@pytest.fixture(autouse=True)
-def _quiet_convergence():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+# Short budgets on purpose: ConvergenceWarning is expected (tested on its own).
+pytestmark = pytest.mark.usefixtures("quiet_convergence")
 
 
 def test_hide_observed_hides_only_observed_entries(low_rank_with_nans):
