@@ -8,11 +8,11 @@ first layer computes :math:`\\sin(\\omega_0 (W x + b))` with weights drawn from
 :math:`U(-1/\\text{fan\\_in}, 1/\\text{fan\\_in})`, later layers use
 :math:`U(-\\sqrt{6/\\text{fan\\_in}}/\\omega, +\\sqrt{6/\\text{fan\\_in}}/\\omega)`.
 
-On CPU the sine stack runs through :class:`_FusedSineStack`, a hand-written forward and
-backward pass that walks the batch in row chunks so that one chunk's activations stay in
-cache through every layer. It computes exactly what autograd computes on the plain
-layers (a test checks it) at roughly 1.6x the speed on two cores (see
-``benchmarks/bench_speed.py``).
+On CPU (during training) the sine stack and the head run through :class:`_FusedSiren`,
+a hand-written forward and backward pass that walks the batch in row chunks so that one
+chunk's activations stay in cache through every layer. It computes what autograd
+computes on the plain layers (a test checks it) at 2.4x the speed on two cores for the
+paper's 256 x 256, width-256 step (``benchmarks/bench_speed.py``, ``docs/speed.md``).
 """
 
 import math

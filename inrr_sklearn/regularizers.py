@@ -121,20 +121,21 @@ class SumRegularizer(BaseRegularizer):
             return None
         return nn.ModuleList([m if m is not None else nn.Identity() for m in modules])
 
-    def param_groups(self, module):
+    @staticmethod
+    def _parts(module):
+        """The two terms' modules (None where a term has no trainable part)."""
         if module is None:
-            return []
-        groups = []
-        for reg, sub in zip((self.first, self.second), module, strict=True):
-            groups += reg.param_groups(None if isinstance(sub, nn.Identity) else sub)
-        return groups
+            return None, None
+        return tuple(None if isinstance(m, nn.Identity) else m for m in module)
+
+    def param_groups(self, module):
+        first_module, second_module = self._parts(module)
+        return self.first.param_groups(first_module) + self.second.param_groups(
+            second_module
+        )
 
     def penalty(self, X, *, model, module):
-        first_module = second_module = None
-        if module is not None:
-            first_module, second_module = (
-                None if isinstance(m, nn.Identity) else m for m in module
-            )
+        first_module, second_module = self._parts(module)
         return self.first.penalty(X, model=model, module=first_module) + (
             self.second.penalty(X, model=model, module=second_module)
         )
