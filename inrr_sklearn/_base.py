@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -41,8 +41,13 @@ from inrr_sklearn.regularizers import BaseRegularizer
 _SYNC_EVERY = 25
 
 
+def _is_nan(value):
+    """Whether the ``missing_values`` placeholder is NaN."""
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _missing_by_value(X, missing_values):
-    if isinstance(missing_values, float) and math.isnan(missing_values):
+    if _is_nan(missing_values):
         return np.isnan(X)
     return X == missing_values
 
@@ -74,7 +79,7 @@ def _check_mask(mask, X, missing):
     return mask
 
 
-class _BaseTorchImputer(TransformerMixin, BaseEstimator):
+class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Base class of the torch imputers (not public; see INRImputer)."""
 
     _parameter_constraints: dict = {
@@ -112,9 +117,7 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
                 "X has dtype object; convert it to a numeric dtype first (this imputer "
                 "does not guess how to read objects)."
             )
-        allow_nan = isinstance(self.missing_values, float) and math.isnan(
-            self.missing_values
-        )
+        allow_nan = _is_nan(self.missing_values)
         return validate_data(
             self,
             X,
@@ -176,6 +179,10 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
 
     def _to_scaled(self, X):
         return (X - self._scale_offset) / self._scale_span
+
+    def _scaled_observed(self, X, observed):
+        """Observed entries in scaled units, 0 elsewhere (missing values never read)."""
+        return np.where(observed, self._to_scaled(np.where(observed, X, 0.0)), 0.0)
 
     def _from_scaled(self, Z):
         return Z * self._scale_span + self._scale_offset
@@ -306,7 +313,7 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
         def tensor(a):
             return torch.as_tensor(a, dtype=torch.float32, device=device)
 
-        target = np.where(observed, self._to_scaled(np.where(observed, X, 0.0)), 0.0)
+        target = self._scaled_observed(X, observed)
         val_weight = None
         if validation is not None:
             # Validation error in the data's units: weight by each column's span squared.
@@ -459,18 +466,9 @@ class _BaseTorchImputer(TransformerMixin, BaseEstimator):
             "entries). Call fit or fit_transform on the new matrix."
         )
 
-    def get_feature_names_out(self, input_features=None):
-        """Output feature names: the input feature names, unchanged."""
-        from sklearn.utils.validation import _check_feature_names_in
-
-        check_is_fitted(self)
-        return _check_feature_names_in(self, input_features)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = isinstance(
-            self.missing_values, float
-        ) and math.isnan(self.missing_values)
+        tags.input_tags.allow_nan = _is_nan(self.missing_values)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

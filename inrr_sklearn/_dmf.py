@@ -170,7 +170,7 @@ class DMFImputer(_BaseTorchImputer):
     def _transform_new(self, X, observed):
         with torch.no_grad():
             V = self.model_.column_side().double().numpy()  # (r, n)
-        Z = np.where(observed, self._to_scaled(np.where(observed, X, 0.0)), 0.0)
+        Z = self._scaled_observed(X, observed)
         mask = observed.astype(np.float64)
         eye = self.fold_in_alpha * np.eye(V.shape[0])
         codes = np.empty((X.shape[0], V.shape[0]))

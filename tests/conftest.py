@@ -16,6 +16,7 @@ FAST_INR = dict(
     random_state=0,
 )
 FAST_INRR = dict(rank=8, hidden_layer_sizes=(8, 8))
+FAST_DMF = dict(max_iter=5, early_stopping=False, device="cpu", random_state=0)
 
 
 @pytest.fixture(autouse=True)

@@ -3,9 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from inrr_sklearn import INRR, DMFImputer, INRImputer
-from tests.conftest import FAST_INR, FAST_INRR
-
-FAST_DMF = dict(max_iter=5, early_stopping=False, device="cpu", random_state=0)
+from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
 
 _TRANSDUCTIVE = (
     "INRImputer completes the matrix it was fitted on; transform of another matrix "

@@ -5,9 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from inrr_sklearn import AIR, INRR, L2, TV, DMFImputer
-
-FAST_DMF = dict(max_iter=5, early_stopping=False, device="cpu", random_state=0)
-
+from tests.conftest import FAST_DMF
 
 # Short budgets on purpose: ConvergenceWarning is expected (tested on its own).
 pytestmark = pytest.mark.usefixtures("quiet_convergence")
