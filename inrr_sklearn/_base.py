@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -96,6 +97,8 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "device": [str, torch.device],
         "warm_start": ["boolean"],
         "missing_values": [MissingValues()],
+        "add_indicator": ["boolean"],
+        "record_every": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     # ------------------------------------------------------------------ subclass hooks
@@ -242,41 +245,79 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if not warm:
             self._fit_scaling(X, observed)
         train, validation = self._split(observed, rng)
-        model, reg, reg_module = self._build(X.shape, train, generator, warm)
-        model = model.to(device)
-        if reg_module is not None:
-            reg_module = reg_module.to(device)
-        data = self._training_data(X, observed, train, validation, device)
-
-        start_time = time.perf_counter()
-        converged = self._train(model, reg, reg_module, data)
-        elapsed = time.perf_counter() - start_time
-
-        model.eval()
-        with torch.no_grad():
-            completion = self._complete(model, data.inputs).double().cpu().numpy()
+        if warm:
+            model, reg, reg_module = self.model_, self.reg_, self.reg_module_
+        else:
+            model, reg, reg_module = self._build(X.shape, train, generator)
+        run = self._run(
+            X, observed, train, validation, model, reg, reg_module, device,
+            max_iter=self.max_iter, record_every=self.record_every,
+        )  # fmt: skip
         self.device_ = device
-        self.model_ = model.cpu()
+        self.model_ = run.model
         self.reg_ = reg
-        self.reg_module_ = None if reg_module is None else reg_module.cpu()
+        self.reg_module_ = run.reg_module
+        self.n_iter_ = run.n_iter
+        self.loss_curve_ = run.loss_curve
+        if validation is not None:
+            self.validation_scores_ = run.validation_scores
+            self.best_validation_score_ = max(run.validation_scores)
+        if self.record_every is not None:
+            self.history_ = run.history
+        if self.add_indicator:
+            self.indicator_ = MissingIndicator(error_on_new=False).fit(
+                np.where(observed, X, np.nan)
+            )
         self._fit_shape = X.shape
         self._X_fit = X.copy()
         self._observed_fit = observed
-        self._completion = self._from_scaled(completion)
+        self._completion = run.completion
         prefix = f"[{type(self).__name__}]"
         if self.verbose:
             print(
-                f"{prefix} {self.n_iter_} iterations in {elapsed:.1f} s "
-                f"({elapsed / self.n_iter_ * 1e3:.1f} ms/iteration), final loss "
+                f"{prefix} {self.n_iter_} iterations in {run.seconds:.1f} s "
+                f"({run.seconds / self.n_iter_ * 1e3:.1f} ms/iteration), final loss "
                 f"{self.loss_curve_[-1]:.4g}"
             )
-        if not converged:
+        if not run.converged:
             warnings.warn(
                 f"{prefix} Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    def _run(
+        self, X, observed, train, validation, model, reg, reg_module, device, *,
+        max_iter, record_every=None,
+    ):  # fmt: skip
+        """Train ``model`` (and ``reg_module``) on ``device``; return a ``_Run``.
+
+        Sets no attribute: ``fit`` and the new-data rules of subclasses both use it.
+        """
+        model = model.to(device)
+        if reg_module is not None:
+            reg_module = reg_module.to(device)
+        data = self._training_data(X, observed, train, validation, device)
+        start_time = time.perf_counter()
+        n_iter, loss_curve, val_scores, converged, history = self._train(
+            model, reg, reg_module, data, max_iter, record_every
+        )
+        seconds = time.perf_counter() - start_time
+        model.eval()
+        with torch.no_grad():
+            completion = self._complete(model, data.inputs).double().cpu().numpy()
+        return _Run(
+            model=model.cpu(),
+            reg_module=None if reg_module is None else reg_module.cpu(),
+            completion=self._from_scaled(completion),
+            n_iter=n_iter,
+            loss_curve=loss_curve,
+            validation_scores=val_scores,
+            converged=converged,
+            history=history,
+            seconds=seconds,
+        )
 
     def _split(self, observed, rng):
         """Training and validation entries (boolean arrays; validation None if unused)."""
@@ -298,10 +339,8 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         validation.flat[val_idx] = True
         return train, validation
 
-    def _build(self, shape, train, generator, warm):
-        """The main model, the fitted regularizer and its trainable part (on CPU)."""
-        if warm:
-            return self.model_, self.reg_, self.reg_module_
+    def _build(self, shape, train, generator):
+        """A new main model, a clone of ``reg`` and its trainable part (on CPU)."""
         model = self._build_model(shape, generator)
         if self.reg is None:
             return model, None, None
@@ -330,10 +369,12 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ),
         )
 
-    def _train(self, model, reg, reg_module, data):
-        """Full-batch Adam; sets ``n_iter_``, ``loss_curve_`` (and validation records).
+    def _train(self, model, reg, reg_module, data, max_iter, record_every):
+        """Full-batch Adam on ``data``; the best iterate is restored when validating.
 
-        Returns whether the stopping rule fired before ``max_iter``.
+        Returns ``(n_iter, loss_curve, validation_scores, converged, history)``:
+        ``converged`` tells whether the stopping rule fired before ``max_iter``;
+        ``history`` holds the snapshots taken every ``record_every`` steps (or None).
         """
         device = data.target.device
         optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate_init)
@@ -351,15 +392,27 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         prefix = f"[{type(self).__name__}]"
         if self.verbose:
             print(f"{prefix} fitting {data.description}")
-        progress = _progress_bar(self.max_iter, prefix, self.verbose)
+        progress = _progress_bar(max_iter, prefix, self.verbose)
+        history = None
+        if record_every is not None:
+            history = {"iteration": [], "completion": [], "regularizer": []}
         loss_buffer = torch.zeros(_SYNC_EVERY, device=device)
         val_buffer = torch.zeros(_SYNC_EVERY, device=device)
         loss_curve, val_scores = [], []
         best_seen, no_improvement, converged = math.inf, 0, False
         model.train()
         n_iter = 0
-        for it in range(self.max_iter):
+        for it in range(max_iter):
             X_hat = self._complete(model, data.inputs)
+            if history is not None and it % record_every == 0:
+                # A host copy (and so a sync): the price of recording, paid only then.
+                history["iteration"].append(it)
+                history["completion"].append(
+                    self._from_scaled(X_hat.detach().double().cpu().numpy())
+                )
+                history["regularizer"].append(
+                    {} if reg is None else reg.snapshot(reg_module)
+                )
             residual = X_hat - data.target
             loss = (residual * residual * data.train_weight).sum()
             if reg is not None:
@@ -383,7 +436,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 opt.step()
             loss_buffer[slot] = loss.detach()
             n_iter = it + 1
-            if slot < _SYNC_EVERY - 1 and n_iter < self.max_iter:
+            if slot < _SYNC_EVERY - 1 and n_iter < max_iter:
                 continue
             # One host read per _SYNC_EVERY steps; apply the stopping rule to each.
             losses = loss_buffer[: slot + 1].tolist()
@@ -418,11 +471,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             with torch.no_grad():
                 for p, b in zip(tracked, best_params, strict=True):
                     p.copy_(b)
-            self.validation_scores_ = val_scores
-            self.best_validation_score_ = max(val_scores)
-        self.n_iter_ = n_iter
-        self.loss_curve_ = loss_curve
-        return converged
+        return n_iter, loss_curve, val_scores, converged, history
 
     # ------------------------------------------------------------------ transform
     def transform(self, X, *, mask=None):
@@ -456,7 +505,27 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         out = np.array(X, dtype=X.dtype, copy=True)
         missing = ~observed
         out[missing] = completion[missing].astype(X.dtype)
+        if self.add_indicator:
+            indicator = self.indicator_.transform(np.where(observed, X, np.nan))
+            out = np.hstack([out, indicator.astype(X.dtype)])
         return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names: the input columns, then the indicator columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; ``None`` uses ``feature_names_in_`` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        names = super().get_feature_names_out(input_features)
+        if not self.add_indicator:
+            return names
+        return np.concatenate([names, self.indicator_.get_feature_names_out(names)])
 
     def _transform_new(self, X, observed):
         """Completion (data units) of a matrix that is not the fitted one."""
@@ -471,6 +540,20 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = _is_nan(self.missing_values)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class _Run(NamedTuple):
+    """What one training run produced (models on CPU, completion in data units)."""
+
+    model: torch.nn.Module
+    reg_module: torch.nn.Module | None
+    completion: np.ndarray
+    n_iter: int
+    loss_curve: list
+    validation_scores: list
+    converged: bool
+    history: dict | None
+    seconds: float
 
 
 class _TrainingData(NamedTuple):

@@ -61,13 +61,21 @@ class DMFImputer(_BaseTorchImputer):
         Continue from the previous fit's factors (same matrix shape).
     missing_values : float or int, default=np.nan
         The placeholder of missing entries.
+    add_indicator : bool, default=False
+        Append a :class:`~sklearn.impute.MissingIndicator` block (one 0/1 column per
+        column that had missing entries in ``fit``) to the output, as scikit-learn's
+        imputers do; downstream models can then use the missingness itself.
+    record_every : int or None, default=None
+        Record a snapshot every ``record_every`` steps into ``history_`` (completion,
+        regularizer state) for the plots of :mod:`inrr_sklearn.plotting`. Each record
+        copies the matrix to the host; ``None`` records nothing.
 
     Attributes
     ----------
     model_ : DMFNet
         The trained factors, on CPU.
     reg_, reg_module_, n_iter_, loss_curve_, validation_scores_, best_validation_score_,
-    device_, n_features_in_, feature_names_in_
+    device_, n_features_in_, feature_names_in_, indicator_, history_
         As in :class:`INRImputer`.
 
     See Also
@@ -139,6 +147,8 @@ class DMFImputer(_BaseTorchImputer):
         device="auto",
         warm_start=False,
         missing_values=np.nan,
+        add_indicator=False,
+        record_every=None,
     ):
         self.reg = reg
         self.rank = rank
@@ -157,6 +167,8 @@ class DMFImputer(_BaseTorchImputer):
         self.device = device
         self.warm_start = warm_start
         self.missing_values = missing_values
+        self.add_indicator = add_indicator
+        self.record_every = record_every
 
     def _build_model(self, shape, generator):
         rank = min(shape) if self.rank is None else self.rank

@@ -1,13 +1,15 @@
 """``INRImputer``: a SIREN on (row, column) coordinates, fitted to the observed entries."""
 
-from numbers import Real
+import copy
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 from inrr_sklearn._base import _BaseTorchImputer
 from inrr_sklearn._modules import SirenNet
-from inrr_sklearn._utils import Interval, StrOptions
+from inrr_sklearn._utils import Interval, StrOptions, make_generator
 from inrr_sklearn.regularizers import INRR
 
 
@@ -60,6 +62,17 @@ class INRImputer(_BaseTorchImputer):
         Continue from the previous fit's model (same matrix shape) instead of a new one.
     missing_values : float or int, default=np.nan
         The placeholder of missing entries.
+    refit_max_iter : int, default=200
+        Steps of the warm-started joint refit that completes new rows in
+        ``transform`` (see Notes).
+    add_indicator : bool, default=False
+        Append a :class:`~sklearn.impute.MissingIndicator` block (one 0/1 column per
+        column that had missing entries in ``fit``) to the output, as scikit-learn's
+        imputers do; downstream models can then use the missingness itself.
+    record_every : int or None, default=None
+        Record a snapshot every ``record_every`` steps into ``history_`` (completion,
+        regularizer state) for the plots of :mod:`inrr_sklearn.plotting`. Each record
+        copies the matrix to the host; ``None`` records nothing.
 
     Attributes
     ----------
@@ -84,6 +97,12 @@ class INRImputer(_BaseTorchImputer):
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names seen in ``fit`` (only for inputs with string column names).
+    indicator_ : sklearn.impute.MissingIndicator
+        The fitted indicator (only with ``add_indicator``).
+    history_ : dict of lists
+        Only with ``record_every``: ``"iteration"`` (step numbers), ``"completion"``
+        (the model's whole matrix before that step, in data units) and
+        ``"regularizer"`` (the regularizer's :meth:`snapshot`, e.g. INRR's factors).
 
     See Also
     --------
@@ -101,7 +120,17 @@ class INRImputer(_BaseTorchImputer):
 
     where :math:`R` is the regularizer's penalty (for ``INRR``,
     :math:`\\alpha_\\text{row} R_\\text{row}(X) + \\alpha_\\text{col} R_\\text{col}(X)`).
-    All-missing rows or columns are completed like any other entry. The defaults are
+    All-missing rows or columns are completed like any other entry.
+
+    ``transform`` on the fitted matrix returns the fitted completion. A SIREN has no
+    per-row code to solve for, so other rows ``X_new`` are completed by a *joint
+    refit*: the new rows are stacked below the fitted ones (the rows of the stacked
+    matrix take the coordinates of its own grid), the network starts from the fitted
+    one (INRR's tiny networks too) and trains ``refit_max_iter`` more steps on the
+    observed entries of both, with the fitted scaling and the same rules (early
+    stopping, regularizer). It costs ``refit_max_iter`` steps on
+    :math:`(m + m') \times n` entries, is deterministic for an integer
+    ``random_state`` and leaves the fitted estimator unchanged. The defaults are
     chosen by measurement for about a minute of CPU at 128 x 128 (see the benchmarks);
     :meth:`paper` gives the authors' configuration.
 
@@ -133,6 +162,7 @@ class INRImputer(_BaseTorchImputer):
         "hidden_layer_sizes": ["array-like"],
         "omega_0": [Interval(Real, 0, None, closed="neither")],
         "hidden_omega_0": [Interval(Real, 0, None, closed="neither")],
+        "refit_max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -154,6 +184,9 @@ class INRImputer(_BaseTorchImputer):
         device="auto",
         warm_start=False,
         missing_values=np.nan,
+        refit_max_iter=200,
+        add_indicator=False,
+        record_every=None,
     ):
         self.reg = reg
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -171,6 +204,9 @@ class INRImputer(_BaseTorchImputer):
         self.device = device
         self.warm_start = warm_start
         self.missing_values = missing_values
+        self.refit_max_iter = refit_max_iter
+        self.add_indicator = add_indicator
+        self.record_every = record_every
 
     @classmethod
     def paper(cls, reg="inrr", **overrides):
@@ -230,3 +266,29 @@ class INRImputer(_BaseTorchImputer):
     def _complete(self, model, inputs):
         coords, n_rows = inputs
         return model(coords).reshape(n_rows, -1)
+
+    def _transform_new(self, X, observed):
+        """Warm-started joint refit over the fitted rows and the new ones (see Notes)."""
+        X_joint = np.vstack([self._X_fit.astype(np.float64), X.astype(np.float64)])
+        observed_joint = np.vstack([self._observed_fit, observed])
+        rng = check_random_state(self.random_state)
+        generator = make_generator(rng)
+        train, validation = self._split(observed_joint, rng)
+        model = copy.deepcopy(self.model_)
+        reg_module = None
+        if self.reg_ is not None:
+            reg_module = self.reg_.build(
+                X_joint.shape, n_observed=int(train.sum()), generator=generator
+            )
+            if self.reg_module_ is not None:
+                # Size-free parameters (INRR's tiny networks) start from the fit.
+                fitted = dict(self.reg_module_.named_parameters())
+                with torch.no_grad():
+                    for name, param in reg_module.named_parameters():
+                        if name in fitted and fitted[name].shape == param.shape:
+                            param.copy_(fitted[name])
+        run = self._run(
+            X_joint, observed_joint, train, validation, model, self.reg_, reg_module,
+            self.device_, max_iter=self.refit_max_iter,
+        )  # fmt: skip
+        return run.completion[self._fit_shape[0] :]

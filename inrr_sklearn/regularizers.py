@@ -32,6 +32,7 @@ on a log scale: search them with ``loguniform`` or a geometric grid.
 import math
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from torch import Tensor, nn
@@ -39,7 +40,15 @@ from torch import Tensor, nn
 from inrr_sklearn._modules import SirenNet
 from inrr_sklearn._utils import Interval, StrOptions
 
-__all__ = ["AIR", "INRR", "L2", "TV", "BaseRegularizer", "SumRegularizer"]
+__all__ = [
+    "AIR",
+    "INRR",
+    "L2",
+    "TV",
+    "BaseRegularizer",
+    "SumRegularizer",
+    "similarity_from_factor",
+]
 
 
 class BaseRegularizer(BaseEstimator):
@@ -83,6 +92,16 @@ class BaseRegularizer(BaseEstimator):
     def penalty(self, X, *, model, module):
         """Weighted penalty of the completed matrix ``X`` (a 0-dim tensor)."""
         raise NotImplementedError
+
+    def snapshot(self, module):
+        """Numpy copies of the learned state worth plotting (for ``record_every``).
+
+        Returns
+        -------
+        state : dict of str to ndarray
+            Empty for regularizers without a learned state.
+        """
+        return {}
 
     def __add__(self, other):
         if not isinstance(other, BaseRegularizer):
@@ -133,6 +152,16 @@ class SumRegularizer(BaseRegularizer):
         return self.first.param_groups(first_module) + self.second.param_groups(
             second_module
         )
+
+    def snapshot(self, module):
+        first_module, second_module = self._parts(module)
+        return {
+            **{f"first__{k}": v for k, v in self.first.snapshot(first_module).items()},
+            **{
+                f"second__{k}": v
+                for k, v in self.second.snapshot(second_module).items()
+            },
+        }
 
     def penalty(self, X, *, model, module):
         first_module, second_module = self._parts(module)
@@ -344,16 +373,41 @@ class INRR(BaseRegularizer):
             )
         return total
 
+    def snapshot(self, module):
+        """The factors :math:`P` (k x r, rows on the simplex) of both similarities.
+
+        Keys ``"row"`` and ``"col"``; :func:`similarity_from_factor` turns one into
+        :math:`A`. Stored instead of :math:`A` so that a history costs O(k r), not k².
+        """
+        with torch.no_grad():
+            return {
+                side: module[side].probabilities().double().cpu().numpy()
+                for side in ("row", "col")
+            }
+
     def similarity(self, module, side="row"):
         """The learned adjacency :math:`A` (zero diagonal) of a built module, as numpy.
 
         Forms the k x k matrix: for inspection and plots, not for training.
         """
-        with torch.no_grad():
-            P = module[side].probabilities()
-            A = P @ P.t()
-            A.fill_diagonal_(0.0)
-        return A.cpu().numpy()
+        return similarity_from_factor(self.snapshot(module)[side])
+
+
+def similarity_from_factor(P):
+    """The adjacency :math:`A = P P^\\top` with a zero diagonal (k x k, numpy).
+
+    Parameters
+    ----------
+    P : ndarray of shape (k, r)
+        A factor recorded by :meth:`INRR.snapshot` (e.g. in ``history_``).
+
+    Returns
+    -------
+    A : ndarray of shape (k, k)
+    """
+    A = P @ P.T
+    np.fill_diagonal(A, 0.0)
+    return A
 
 
 # ----------------------------------------------------------------------------- AIR

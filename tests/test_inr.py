@@ -187,11 +187,86 @@ def test_verbose_prints_prefixed_messages(low_rank_with_nans, capsys):
     assert "[INRImputer]" in out and "iterations" in out
 
 
-def test_transform_other_matrix_is_refused(low_rank_with_nans):
+def _smooth_surface(n_rows=40, n_cols=24, seed=0):
+    """A smooth surface with 30 % of entries missing; rows continue one another."""
+    u = np.linspace(0, 1, n_rows)[:, None]
+    v = np.linspace(0, 1, n_cols)[None, :]
+    X = np.sin(3 * u + 2 * v) + u * v
+    missing = np.random.default_rng(seed).random(X.shape) < 0.3
+    return X, np.where(missing, np.nan, X), missing
+
+
+def test_new_rows_by_warm_started_joint_refit():
+    X, X_nan, missing = _smooth_surface()
+    imp = _fast(hidden_layer_sizes=(32, 32), max_iter=300, refit_max_iter=20)
+    imp.fit(X_nan[:32])
+    before = {k: v.clone() for k, v in imp.model_.state_dict().items()}
+    n_iter, completion = imp.n_iter_, imp.transform(X_nan[:32])
+
+    out = imp.transform(X_nan[32:])
+    new_missing = missing[32:]
+    assert out.shape == (8, 24) and not np.isnan(out).any()
+    assert_array_equal(out[~new_missing], X_nan[32:][~new_missing])  # bit-for-bit
+    assert_array_equal(imp.transform(X_nan[32:]), out)  # deterministic
+    # The fitted estimator is left as it was.
+    assert imp.n_iter_ == n_iter
+    for k, v in imp.model_.state_dict().items():
+        assert_array_equal(v.numpy(), before[k].numpy())
+    assert_array_equal(imp.transform(X_nan[:32]), completion)
+
+    rmse = np.sqrt(np.mean((out - X[32:])[new_missing] ** 2))
+    column_means = np.nanmean(X_nan[:32], axis=0)
+    baseline = np.sqrt(np.mean((column_means - X[32:])[new_missing] ** 2))
+    assert rmse < 0.5 * baseline
+    # Warm start matters: the same steps from a fresh network do worse.
+    scratch = _fast(hidden_layer_sizes=(32, 32), max_iter=20).fit_transform(
+        np.vstack([X_nan[:32], X_nan[32:]])
+    )[32:]
+    assert rmse < np.sqrt(np.mean((scratch - X[32:])[new_missing] ** 2))
+
+
+def test_new_rows_with_inrr_warm_start_the_tiny_networks(low_rank_with_nans):
     _, X_nan, _ = low_rank_with_nans
-    imp = _fast().fit(X_nan)
-    with pytest.raises(ValueError, match="fitted on"):
-        imp.transform(X_nan[:6])
+    imp = _fast(reg=INRR(**FAST_INRR), refit_max_iter=3).fit(X_nan[:8])
+    out = imp.transform(X_nan[8:])
+    assert out.shape == (4, 8) and not np.isnan(out).any()
+    assert imp.reg_module_["row"].coords.shape == (8, 1)  # fitted module untouched
+
+
+def test_add_indicator_appends_missingness_columns(low_rank_with_nans):
+    pd = pytest.importorskip("pandas")
+    _, X_nan, missing = low_rank_with_nans
+    X_nan = X_nan.copy()
+    X_nan[:, 3] = np.where(np.isnan(X_nan[:, 3]), 0.5, X_nan[:, 3])  # no NaN in col 3
+    df = pd.DataFrame(X_nan, columns=[f"c{j}" for j in range(8)])
+    imp = _fast(add_indicator=True).set_output(transform="pandas")
+    out = imp.fit_transform(df)
+    with_missing = [j for j in range(8) if np.isnan(X_nan[:, j]).any()]
+    assert list(out.columns) == list(df.columns) + [
+        f"missingindicator_c{j}" for j in with_missing
+    ]
+    assert_array_equal(out.iloc[:, 8:].to_numpy(), np.isnan(X_nan[:, with_missing]))
+    assert not out.iloc[:, :8].isna().any().any()
+
+
+def test_add_indicator_follows_the_mask(low_rank_with_nans):
+    X, _, missing = low_rank_with_nans
+    imp = _fast(add_indicator=True)
+    out = imp.fit_transform(X, mask=~missing)
+    columns = np.flatnonzero(missing.any(axis=0))
+    assert_array_equal(out[:, 8:], missing[:, columns])
+
+
+def test_record_every_keeps_history_for_plots(low_rank_with_nans):
+    _, X_nan, _ = low_rank_with_nans
+    imp = _fast(reg=INRR(**FAST_INRR), max_iter=7, record_every=3).fit(X_nan)
+    history = imp.history_
+    assert history["iteration"] == [0, 3, 6]
+    assert all(c.shape == X_nan.shape for c in history["completion"])
+    assert not np.array_equal(history["completion"][0], history["completion"][2])
+    assert history["regularizer"][0]["row"].shape == (12, 8)
+    assert history["regularizer"][0]["col"].shape == (8, 8)
+    assert not hasattr(_fast().fit(X_nan), "history_")
 
 
 def test_inrr_beats_no_regularizer_on_structured_problem():
