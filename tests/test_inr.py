@@ -235,7 +235,7 @@ def test_new_rows_with_inrr_warm_start_the_tiny_networks(low_rank_with_nans):
 
 def test_add_indicator_appends_missingness_columns(low_rank_with_nans):
     pd = pytest.importorskip("pandas")
-    _, X_nan, missing = low_rank_with_nans
+    _, X_nan, _ = low_rank_with_nans
     X_nan = X_nan.copy()
     X_nan[:, 3] = np.where(np.isnan(X_nan[:, 3]), 0.5, X_nan[:, 3])  # no NaN in col 3
     df = pd.DataFrame(X_nan, columns=[f"c{j}" for j in range(8)])
