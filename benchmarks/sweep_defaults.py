@@ -24,7 +24,7 @@ import torch
 
 from inrr_sklearn import AIR, INRR, L2, TV
 from inrr_sklearn._modules import SirenNet
-from inrr_sklearn.demo import load_image
+from inrr_sklearn.image import load_image
 from inrr_sklearn.masks import scribble_mask, text_mask
 
 REGULARIZERS = {"inrr": INRR, "air": AIR, "tv": TV, "l2": L2}

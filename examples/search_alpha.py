@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from inrr_sklearn import INRR, INRImputer
-from inrr_sklearn.demo import load_image
+from inrr_sklearn.image import load_image
 from inrr_sklearn.masks import random_mask
 from inrr_sklearn.model_selection import hide_observed, neg_heldout_rmse
 

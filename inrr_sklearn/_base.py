@@ -99,6 +99,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "missing_values": [MissingValues()],
         "add_indicator": ["boolean"],
         "record_every": [Interval(Integral, 1, None, closed="left"), None],
+        "n_channels": [Interval(Integral, 1, None, closed="left")],
     }
 
     # ------------------------------------------------------------------ subclass hooks
@@ -239,6 +240,11 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 f"warm_start=True continues a fit of shape {self._fit_shape}; X has shape "
                 f"{X.shape}. Use warm_start=False to fit a new matrix."
             )
+        if X.shape[1] % self.n_channels:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, not a multiple of n_channels="
+                f"{self.n_channels}; pass an (H, W, C) image as X.reshape(H, W * C)."
+            )
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         generator = make_generator(rng)
@@ -345,8 +351,16 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.reg is None:
             return model, None, None
         reg = clone(self.reg)
-        module = reg.build(shape, n_observed=int(train.sum()), generator=generator)
+        module = reg.build(
+            self._reg_shape(shape), n_observed=int(train.sum()), generator=generator
+        )
         return model, reg, module
+
+    def _reg_shape(self, shape):
+        """The shape regularizers see: ``(H, W)``, or ``(H, W, C)`` with channels."""
+        if self.n_channels == 1:
+            return tuple(shape)
+        return (shape[0], shape[1] // self.n_channels, self.n_channels)
 
     def _training_data(self, X, observed, train, validation, device):
         def tensor(a):
@@ -416,7 +430,8 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             residual = X_hat - data.target
             loss = (residual * residual * data.train_weight).sum()
             if reg is not None:
-                loss = loss + reg.penalty(X_hat, model=model, module=reg_module)
+                X_view = X_hat.reshape(self._reg_shape(X_hat.shape))
+                loss = loss + reg.penalty(X_view, model=model, module=reg_module)
             slot = it % _SYNC_EVERY
             if validating:
                 # The error of the parameters *before* this step's update; keep them

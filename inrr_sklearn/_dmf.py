@@ -61,6 +61,12 @@ class DMFImputer(_BaseTorchImputer):
         Continue from the previous fit's factors (same matrix shape).
     missing_values : float or int, default=np.nan
         The placeholder of missing entries.
+    n_channels : int, default=1
+        Number of channels per pixel: an ``(H, W, C)`` image (RGB, or a stack of C
+        frames) is passed as ``X = image.reshape(H, W * C)`` with ``n_channels=C`` and
+        the output reshapes back the same way. Regularizers act on the ``(H, W, C)``
+        tensor: INRR and AIR learn one similarity over rows and one over pixel columns,
+        each shared by all channels; TV sums over channels. The SIREN has C outputs per coordinate.
     add_indicator : bool, default=False
         Append a :class:`~sklearn.impute.MissingIndicator` block (one 0/1 column per
         column that had missing entries in ``fit``) to the output, as scikit-learn's
@@ -147,6 +153,7 @@ class DMFImputer(_BaseTorchImputer):
         device="auto",
         warm_start=False,
         missing_values=np.nan,
+        n_channels=1,
         add_indicator=False,
         record_every=None,
     ):
@@ -167,6 +174,7 @@ class DMFImputer(_BaseTorchImputer):
         self.device = device
         self.warm_start = warm_start
         self.missing_values = missing_values
+        self.n_channels = n_channels
         self.add_indicator = add_indicator
         self.record_every = record_every
 

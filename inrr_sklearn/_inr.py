@@ -65,6 +65,12 @@ class INRImputer(_BaseTorchImputer):
     refit_max_iter : int, default=200
         Steps of the warm-started joint refit that completes new rows in
         ``transform`` (see Notes).
+    n_channels : int, default=1
+        Number of channels per pixel: an ``(H, W, C)`` image (RGB, or a stack of C
+        frames) is passed as ``X = image.reshape(H, W * C)`` with ``n_channels=C`` and
+        the output reshapes back the same way. Regularizers act on the ``(H, W, C)``
+        tensor: INRR and AIR learn one similarity over rows and one over pixel columns,
+        each shared by all channels; TV sums over channels. The SIREN has C outputs per coordinate.
     add_indicator : bool, default=False
         Append a :class:`~sklearn.impute.MissingIndicator` block (one 0/1 column per
         column that had missing entries in ``fit``) to the output, as scikit-learn's
@@ -185,6 +191,7 @@ class INRImputer(_BaseTorchImputer):
         warm_start=False,
         missing_values=np.nan,
         refit_max_iter=200,
+        n_channels=1,
         add_indicator=False,
         record_every=None,
     ):
@@ -205,6 +212,7 @@ class INRImputer(_BaseTorchImputer):
         self.warm_start = warm_start
         self.missing_values = missing_values
         self.refit_max_iter = refit_max_iter
+        self.n_channels = n_channels
         self.add_indicator = add_indicator
         self.record_every = record_every
 
@@ -250,14 +258,19 @@ class INRImputer(_BaseTorchImputer):
                 f"{self.hidden_layer_sizes!r}."
             )
         model = SirenNet(
-            2, sizes, 1, self.omega_0, self.hidden_omega_0, output_activation="sigmoid"
+            2,
+            sizes,
+            self.n_channels,
+            self.omega_0,
+            self.hidden_omega_0,
+            output_activation="sigmoid",
         )
         model.reset_parameters(generator)
         return model
 
     def _model_inputs(self, shape, device):
         rows = torch.linspace(-1.0, 1.0, shape[0], device=device)
-        cols = torch.linspace(-1.0, 1.0, shape[1], device=device)
+        cols = torch.linspace(-1.0, 1.0, shape[1] // self.n_channels, device=device)
         grid_rows, grid_cols = torch.meshgrid(rows, cols, indexing="ij")
         # (column, row) per entry, row-major: output reshapes to (n_rows, n_cols).
         coords = torch.stack([grid_cols.reshape(-1), grid_rows.reshape(-1)], dim=1)
@@ -265,6 +278,7 @@ class INRImputer(_BaseTorchImputer):
 
     def _complete(self, model, inputs):
         coords, n_rows = inputs
+        # (n_rows * W, C) -> (n_rows, W * C): channel fastest, as image.reshape(H, W * C).
         return model(coords).reshape(n_rows, -1)
 
     def _transform_new(self, X, observed):
@@ -278,7 +292,9 @@ class INRImputer(_BaseTorchImputer):
         reg_module = None
         if self.reg_ is not None:
             reg_module = self.reg_.build(
-                X_joint.shape, n_observed=int(train.sum()), generator=generator
+                self._reg_shape(X_joint.shape),
+                n_observed=int(train.sum()),
+                generator=generator,
             )
             if self.reg_module_ is not None:
                 # Size-free parameters (INRR's tiny networks) start from the fit.

@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import INRR, L2, TV, INRImputer
+from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import random_mask, text_mask
 
 METHODS = {
@@ -25,25 +26,6 @@ METHODS = {
     "INR+TV": TV,
     "INR+INRR": INRR,
 }
-
-
-def load_image(name="camera", size=96):
-    """A grayscale ``skimage.data`` image in [0, 1], resized to ``size`` x ``size``."""
-    from skimage import color, data, transform
-
-    image = getattr(data, name)()
-    image = color.rgb2gray(image) if image.ndim == 3 else image / 255.0
-    return transform.resize(image, (size, size), anti_aliasing=True)
-
-
-def psnr_all_and_missing(truth, completed, observed):
-    """PSNR (peak 1) over all pixels and over the missing ones, via skimage.metrics."""
-    from skimage.metrics import peak_signal_noise_ratio as psnr
-
-    return (
-        psnr(truth, completed, data_range=1.0),
-        psnr(truth[~observed], completed[~observed], data_range=1.0),
-    )
 
 
 def run(
@@ -89,7 +71,8 @@ def run(
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 completed = imputer.fit_transform(X)
             seconds = time.perf_counter() - start
-            p_all, p_miss = psnr_all_and_missing(truth, completed, observed)
+            scores = image_scores(truth, completed, observed)
+            p_all, p_miss = scores["psnr_all"], scores["psnr_missing"]
             rows.append(
                 dict(
                     mask=mask_name,

@@ -13,8 +13,10 @@ A regularizer is a scikit-learn ``BaseEstimator`` that holds hyperparameters onl
     as ``reg_module_`` and trains its parameters jointly with the main model (one loss,
     one backward pass) using the learning rates from ``param_groups``.
 ``penalty(X, *, model, module) -> 0-dim Tensor``
-    The penalty for the current completed matrix ``X`` (shape ``(n_rows, n_cols)``, in the
-    imputer's scaled units, differentiable), the main ``model`` and the built ``module``.
+    The penalty for the current completed matrix ``X`` (shape ``(n_rows, n_cols)``, or
+    ``(n_rows, n_cols, n_channels)`` for multi-channel images, in the imputer's scaled
+    units, differentiable), the main ``model`` and the built ``module``. Penalties on
+    the output act along the two spatial modes and sum over channels.
     The imputer adds it, already multiplied by its weights, to the mean squared error
     over observed entries.
 
@@ -171,6 +173,17 @@ class SumRegularizer(BaseRegularizer):
 
 
 # ----------------------------------------------------------------------------- INRR
+
+
+def unfold(X: Tensor, mode: int) -> Tensor:
+    """Mode-``mode`` unfolding: ``(X.shape[mode], rest)`` (for 2-D X, mode 1 is X^T)."""
+    return torch.movedim(X, mode, 0).reshape(X.shape[mode], -1)
+
+
+def _mode_scales(shape, rank):
+    """INRR's :math:`r / (k_d^2 n_d)` per mode, :math:`n_d` the size of the rest."""
+    total = math.prod(shape)
+    return [rank / (shape[mode] * total) for mode in (0, 1)]
 
 
 def dirichlet_energy_factored(X: Tensor, P: Tensor) -> Tensor:
@@ -350,12 +363,10 @@ class INRR(BaseRegularizer):
         )
         for side in module.values():
             side.net.reset_parameters(generator)
-        k, n = shape
         if self.normalize:
-            row_scale = self.rank / (k * k * n)
-            col_scale = self.rank / (n * n * k)
+            row_scale, col_scale = _mode_scales(shape, self.rank)
         else:
-            row_scale = col_scale = k * n / n_observed
+            row_scale = col_scale = math.prod(shape) / n_observed
         module.register_buffer("scales", torch.tensor([row_scale, col_scale]))
         return module
 
@@ -364,12 +375,12 @@ class INRR(BaseRegularizer):
         if self.alpha_row > 0:
             P = module["row"].probabilities()
             total = total + self.alpha_row * module.scales[0] * (
-                dirichlet_energy_factored(X, P)
+                dirichlet_energy_factored(unfold(X, 0), P)
             )
         if self.alpha_col > 0:
             P = module["col"].probabilities()
             total = total + self.alpha_col * module.scales[1] * (
-                dirichlet_energy_factored(X.t(), P)
+                dirichlet_energy_factored(unfold(X, 1), P)
             )
         return total
 
@@ -484,14 +495,18 @@ class AIR(BaseRegularizer):
         )
 
     def penalty(self, X, *, model, module):
-        k, n = X.shape
+        size = X.numel()
         total = X.new_zeros(())
         if self.alpha_row > 0:
             A = module["row"].adjacency()
-            total = total + self.alpha_row / (k * n) * dirichlet_energy_dense(X, A)
+            total = total + self.alpha_row / size * dirichlet_energy_dense(
+                unfold(X, 0), A
+            )
         if self.alpha_col > 0:
             A = module["col"].adjacency()
-            total = total + self.alpha_col / (k * n) * dirichlet_energy_dense(X.t(), A)
+            total = total + self.alpha_col / size * dirichlet_energy_dense(
+                unfold(X, 1), A
+            )
         return total
 
 
@@ -539,14 +554,15 @@ class TV(BaseRegularizer):
         self.eps = eps
 
     def penalty(self, X, *, model, module):
-        k, n = X.shape
+        k, n = X.shape[:2]
+        channels = X.numel() // (k * n)  # 1 for a matrix; summed over channels
         d_row = X[1:, :] - X[:-1, :]
         d_col = X[:, 1:] - X[:, :-1]
         if self.kind == "anisotropic":
-            tv = d_row.abs().sum() / n + d_col.abs().sum() / k
+            tv = (d_row.abs().sum() / n + d_col.abs().sum() / k) / channels
         else:
             grad_sq = d_row[:, :-1] ** 2 + d_col[:-1, :] ** 2
-            tv = torch.sqrt(grad_sq + self.eps).sum() / math.sqrt(k * n)
+            tv = torch.sqrt(grad_sq + self.eps).sum() / (math.sqrt(k * n) * channels)
         return self.alpha * tv
 
 
