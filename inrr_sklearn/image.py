@@ -9,7 +9,14 @@ pixels, :math:`\\mathrm{NMAE} = \\sum_{\\bar\\Omega} |\\hat X - X| /
 
 import numpy as np
 
-__all__ = ["image_scores", "load_image", "read_image", "write_image"]
+__all__ = [
+    "IMAGE_METHODS",
+    "image_imputer",
+    "image_scores",
+    "load_image",
+    "read_image",
+    "write_image",
+]
 
 
 def load_image(name="camera", size=96):
@@ -103,3 +110,46 @@ def image_scores(truth, completed, observed, *, data_range=1.0):
             np.abs(completed[missing] - truth[missing]).mean() / data_range
         ),
     }
+
+
+IMAGE_METHODS = (
+    "inr",
+    "inr+l2",
+    "inr+tv",
+    "inr+air",
+    "inr+inrr",
+    "dmf",
+    "dmf+air",
+    "dmf+inrr",
+)
+
+
+def image_imputer(method="inr+inrr", *, n_channels=1, **params):
+    """The library's default imputer for an image, by method name.
+
+    Parameters
+    ----------
+    method : str, default="inr+inrr"
+        One of ``IMAGE_METHODS``: a model ("inr" = :class:`INRImputer`, "dmf" =
+        :class:`DMFImputer`), optionally "+" a regularizer ("l2", "tv", "air", "inrr"),
+        each with its defaults. DMF uses the global min-max scaling of images.
+    n_channels : int, default=1
+        3 for an RGB image passed as ``image.reshape(H, W * 3)``.
+    **params
+        Any other estimator parameter (``max_iter``, ``random_state``, ``device``...).
+
+    Returns
+    -------
+    imputer : INRImputer or DMFImputer
+    """
+    from inrr_sklearn import AIR, INRR, L2, TV, DMFImputer, INRImputer
+
+    name = method.lower()
+    if name not in IMAGE_METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {IMAGE_METHODS}.")
+    model, _, reg_name = name.partition("+")
+    regs = {"": None, "l2": L2, "tv": TV, "air": AIR, "inrr": INRR}
+    reg = regs[reg_name]() if reg_name else None
+    if model == "inr":
+        return INRImputer(reg=reg, n_channels=n_channels, **params)
+    return DMFImputer(reg=reg, n_channels=n_channels, scaling="global", **params)
