@@ -101,7 +101,7 @@ class INRImputer(_BaseTorchImputer):
         The device used for training.
     n_features_in_ : int
         Number of columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in ``fit`` (only for inputs with string column names).
     indicator_ : sklearn.impute.MissingIndicator
         The fitted indicator (only with ``add_indicator``).
