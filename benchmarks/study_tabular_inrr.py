@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/study_tabular_inrr.py
+    python benchmarks/study_tabular_inrr.py                 # weights and row ordering
+    python benchmarks/study_tabular_inrr.py --coordinates   # spectral coordinates, 3 seeds
 
 For the three tables of ``bench_tabular.py`` at 30 % MCAR: held-out RMSE (column-std
 units) of ``DMFImputer`` with INRR weights 0.01 ... 100, with and without early
@@ -12,14 +13,17 @@ rows) before the fit and permuted back after. Prints one line per data set. Resu
 quoted in ``docs/benchmark_tabular.md``.
 """
 
+import sys
 import warnings
 
 import numpy as np
+import torch
 from bench_tabular import datasets, missing_patterns
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.manifold import SpectralEmbedding
 
 from inrr_sklearn import INRR, DMFImputer
+from inrr_sklearn._modules import SirenNet
 
 
 def spectral_order(X_nan, axis=0):
@@ -35,6 +39,86 @@ def spectral_order(X_nan, axis=0):
         random_state=0,
     ).fit_transform(Z)[:, 0]
     return np.argsort(embedding)
+
+
+def spectral_coordinates(X_nan, d, axis=0):
+    """(k, d) coordinates in [-1, 1]: top-d singular directions of the filled table."""
+    Z = (X_nan - np.nanmean(X_nan, 0)) / np.nanstd(X_nan, 0)
+    Z = np.where(np.isnan(Z), 0, Z)
+    if axis == 1:
+        Z = Z.T
+    U, s, _ = np.linalg.svd(Z, full_matrices=False)
+    C = U[:, :d] * s[:d]
+    return torch.tensor(C / np.abs(C).max(0), dtype=torch.float32)
+
+
+class SpectralINRR(INRR):
+    """INRR whose tiny SIRENs read given coordinates (``None`` keeps the index)."""
+
+    def __init__(self, *, alpha_row=1e-2, alpha_col=1e-2, rank=32, coordinates=None):
+        super().__init__(alpha_row=alpha_row, alpha_col=alpha_col, rank=rank)
+        self.coordinates = coordinates
+
+    def build(self, shape, *, n_observed, generator):
+        module = super().build(shape, n_observed=n_observed, generator=generator)
+        for side, coords in (self.coordinates or {}).items():
+            if coords is None:
+                continue
+            module[side].coords = coords
+            module[side].net = SirenNet(
+                coords.shape[1], tuple(self.hidden_layer_sizes), self.rank,
+                self.omega_0, self.hidden_omega_0, fused=False,
+            )  # fmt: skip
+            module[side].net.reset_parameters(generator)
+        return module
+
+
+def coordinates_study():
+    variants = {
+        "DMF": lambda X_nan: None,
+        "index a=0.1": lambda X_nan: INRR(alpha_row=0.1, alpha_col=0.1),
+        "index a=0.3": lambda X_nan: INRR(alpha_row=0.3, alpha_col=0.3),
+        "index a=1": lambda X_nan: INRR(alpha_row=1.0, alpha_col=1.0),
+        "rows 2-d a=0.3": lambda X_nan: SpectralINRR(
+            alpha_row=0.3, alpha_col=0.3,
+            coordinates={"row": spectral_coordinates(X_nan, 2)},
+        ),
+        "rows 2-d a=1": lambda X_nan: SpectralINRR(
+            alpha_row=1.0, alpha_col=1.0,
+            coordinates={"row": spectral_coordinates(X_nan, 2)},
+        ),
+        "rows 4-d a=1": lambda X_nan: SpectralINRR(
+            alpha_row=1.0, alpha_col=1.0,
+            coordinates={"row": spectral_coordinates(X_nan, 4)},
+        ),
+        "rows 2-d + cols 2-d a=1": lambda X_nan: SpectralINRR(
+            alpha_row=1.0, alpha_col=1.0,
+            coordinates={
+                "row": spectral_coordinates(X_nan, 2),
+                "col": spectral_coordinates(X_nan, 2, axis=1),
+            },
+        ),
+        "rows 2-d only (alpha_col=0) a=1": lambda X_nan: SpectralINRR(
+            alpha_row=1.0, alpha_col=0.0,
+            coordinates={"row": spectral_coordinates(X_nan, 2)},
+        ),
+    }  # fmt: skip
+    for name, X in datasets().items():
+        scores = {v: [] for v in variants}
+        for seed in range(3):
+            missing = np.random.default_rng(100 + seed).random(X.shape) < 0.3
+            X_nan = np.where(missing, np.nan, X)
+            for variant, make_reg in variants.items():
+                out = DMFImputer(
+                    reg=make_reg(X_nan), random_state=seed, device="cpu"
+                ).fit_transform(X_nan)
+                scores[variant].append(rmse(out, X, missing))
+        for variant, values in scores.items():
+            print(
+                f"{name:9s} {variant:32s} {np.mean(values):.3f}  ("
+                + ", ".join(f"{v:.3f}" for v in values) + ")",
+                flush=True,
+            )  # fmt: skip
 
 
 def rmse(completed, X, missing):
@@ -73,4 +157,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if "--coordinates" in sys.argv[1:]:
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        coordinates_study()
+    else:
+        main()

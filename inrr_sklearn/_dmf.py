@@ -31,8 +31,12 @@ class DMFImputer(_BaseTorchImputer):
         square matrix, the authors' over-parameterised m x m, m x n, n x n).
     n_layers : int, default=3
         Number of factors L (at least 2).
-    init_scale : float, default=1e-3
-        Standard deviation of the Gaussian initialisation of every factor.
+    init_scale : float, default=1e-2
+        Standard deviation of the Gaussian initialisation of every factor. The authors
+        use 1e-3 with 10,000 steps and no stopping rule; from 1e-3 the product sits on
+        a plateau for hundreds of steps, which the stopping rule mistakes for
+        convergence on images (camera 128², random 50 %: 13.8 dB on missing pixels
+        with 1e-3, 21.3 dB with 1e-2); on tables 1e-2 measured on a par with 1e-3.
     max_iter : int, default=3000
         Maximum number of full-batch Adam steps.
     tol : float, default=1e-6
@@ -139,7 +143,7 @@ class DMFImputer(_BaseTorchImputer):
         reg=None,
         rank=None,
         n_layers=3,
-        init_scale=1e-3,
+        init_scale=1e-2,
         max_iter=3000,
         tol=1e-6,
         learning_rate_init=1e-3,

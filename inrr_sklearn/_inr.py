@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 
 from inrr_sklearn._base import _BaseTorchImputer
 from inrr_sklearn._modules import SirenNet
-from inrr_sklearn._utils import Interval, StrOptions, make_generator
+from inrr_sklearn._utils import Interval, StrOptions, make_generator, resolve_device
 from inrr_sklearn.regularizers import INRR
 
 
@@ -305,6 +305,6 @@ class INRImputer(_BaseTorchImputer):
                             param.copy_(fitted[name])
         run = self._run(
             X_joint, observed_joint, train, validation, model, self.reg_, reg_module,
-            self.device_, max_iter=self.refit_max_iter,
+            resolve_device(self.device), max_iter=self.refit_max_iter,
         )  # fmt: skip
         return run.completion[self._fit_shape[0] :]

@@ -79,3 +79,18 @@ def test_columns_must_split_into_channels(rgb):
     _, _, X = rgb
     with pytest.raises(ValueError, match="multiple of n_channels=5"):
         INRImputer(n_channels=5, **FAST_INR).fit(X)
+
+
+def test_frame_stack_as_channels():
+    """A short video-like stack (H, W, T): frames are the SIREN's outputs."""
+    t = np.arange(5)[None, None, :]
+    rows, cols = np.mgrid[0:10, 0:8]
+    video = 0.5 + 0.4 * np.sin(0.6 * rows[..., None] + 0.5 * cols[..., None] - 0.4 * t)
+    missing = np.random.default_rng(1).random(video.shape) < 0.5  # per frame
+    X = np.where(missing, np.nan, video).reshape(10, 40)
+    imp = INRImputer(reg=INRR(**FAST_INRR), n_channels=5, **FAST_INR)
+    out = imp.fit_transform(X).reshape(10, 8, 5)
+    assert_array_equal(out[~missing], video[~missing])
+    assert not np.isnan(out).any()
+    assert imp.reg_module_["row"].coords.shape[0] == 10
+    assert imp.reg_module_["col"].coords.shape[0] == 8
