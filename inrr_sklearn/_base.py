@@ -259,6 +259,8 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             X, observed, train, validation, model, reg, reg_module, device,
             max_iter=self.max_iter, record_every=self.record_every,
         )  # fmt: skip
+        for optional in ("validation_scores_", "best_validation_score_", "history_"):
+            self.__dict__.pop(optional, None)  # only what this fit produced remains
         self.device_ = device
         self.model_ = run.model
         self.reg_ = reg

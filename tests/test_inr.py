@@ -361,3 +361,11 @@ def test_paper_configuration():
     assert imp.reg.learning_rate_init == 1e-4 and not imp.reg.normalize
     assert imp.random_state == 1
     assert INRImputer.paper(reg=None).reg is None
+
+
+def test_refit_drops_attributes_of_the_previous_fit(low_rank_with_nans):
+    _, X_nan, _ = low_rank_with_nans
+    imp = _fast(record_every=2, early_stopping=True, max_iter=6).fit(X_nan)
+    assert hasattr(imp, "history_") and hasattr(imp, "validation_scores_")
+    imp.set_params(record_every=None, early_stopping=False).fit(X_nan)
+    assert not hasattr(imp, "history_") and not hasattr(imp, "validation_scores_")
