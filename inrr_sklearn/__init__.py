@@ -1,7 +1,9 @@
 """inrr_sklearn: matrix completion with implicit neural representations, scikit-learn style.
 
 Public API: :class:`INRImputer`, :class:`DMFImputer` and the regularizers :class:`INRR`, :class:`AIR`,
-:class:`TV`, :class:`L2` (composable with ``+``).
+:class:`TV`, :class:`L2` (composable with ``+``). Modules: ``masks`` (missing patterns),
+``model_selection`` (hold-out scoring), ``image`` (image IO, metrics, per-method
+imputers), ``plotting`` (the paper's figures) and ``cli`` (the ``inrr-sklearn`` command).
 """
 
 from inrr_sklearn._dmf import DMFImputer
