@@ -26,12 +26,16 @@ from inrr_sklearn import INRR, DMFImputer
 from inrr_sklearn._modules import SirenNet
 
 
-def spectral_order(X_nan, axis=0):
-    """Indices sorting rows (axis=0) or columns (axis=1) by their Fiedler coordinate."""
+def standardized_filled(X_nan, axis=0):
+    """Columns standardised on observed entries, missing set to 0; transposed if axis=1."""
     Z = (X_nan - np.nanmean(X_nan, 0)) / np.nanstd(X_nan, 0)
     Z = np.where(np.isnan(Z), 0, Z)
-    if axis == 1:
-        Z = Z.T
+    return Z.T if axis == 1 else Z
+
+
+def spectral_order(X_nan, axis=0):
+    """Indices sorting rows (axis=0) or columns (axis=1) by their Fiedler coordinate."""
+    Z = standardized_filled(X_nan, axis)
     embedding = SpectralEmbedding(
         n_components=1,
         affinity="nearest_neighbors",
@@ -43,10 +47,7 @@ def spectral_order(X_nan, axis=0):
 
 def spectral_coordinates(X_nan, d, axis=0):
     """(k, d) coordinates in [-1, 1]: top-d singular directions of the filled table."""
-    Z = (X_nan - np.nanmean(X_nan, 0)) / np.nanstd(X_nan, 0)
-    Z = np.where(np.isnan(Z), 0, Z)
-    if axis == 1:
-        Z = Z.T
+    Z = standardized_filled(X_nan, axis)
     U, s, _ = np.linalg.svd(Z, full_matrices=False)
     C = U[:, :d] * s[:d]
     return torch.tensor(C / np.abs(C).max(0), dtype=torch.float32)

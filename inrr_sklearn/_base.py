@@ -417,6 +417,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         loss_curve, val_scores = [], []
         best_seen, no_improvement, converged = math.inf, 0, False
         model.train()
+        reg_shape = self._reg_shape(data.target.shape)  # (H, W) or (H, W, C)
         n_iter = 0
         for it in range(max_iter):
             X_hat = self._complete(model, data.inputs)
@@ -432,7 +433,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             residual = X_hat - data.target
             loss = (residual * residual * data.train_weight).sum()
             if reg is not None:
-                X_view = X_hat.reshape(self._reg_shape(X_hat.shape))
+                X_view = X_hat.reshape(reg_shape)
                 loss = loss + reg.penalty(X_view, model=model, module=reg_module)
             slot = it % _SYNC_EVERY
             if validating:

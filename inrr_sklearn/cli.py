@@ -54,10 +54,6 @@ def complete(args):
     image = read_image(args.image, gray=args.gray)
     height, width = image.shape[:2]
     observed = _mask_from_args(args, (height, width))
-    if not observed.any():
-        raise ValueError(
-            "the mask marks no pixel as observed: nothing to complete from."
-        )
     channels = 1 if image.ndim == 2 else image.shape[2]
     pixel_observed = observed if channels == 1 else observed[..., None]
     X = np.where(pixel_observed, image, np.nan).reshape(height, width * channels)

@@ -53,6 +53,9 @@ def plot_completion_grid(truth, observed, completions, *, scores=True):
     -------
     fig : matplotlib.figure.Figure
     """
+    if scores:
+        from inrr_sklearn.image import image_scores  # scikit-image, only for titles
+
     plt = _pyplot()
     observed = np.broadcast_to(
         observed if observed.ndim == truth.ndim else observed[..., None], truth.shape
@@ -63,8 +66,6 @@ def plot_completion_grid(truth, observed, completions, *, scores=True):
     for ax, (name, completed) in zip(axes[0, 1:-1], completions.items(), strict=True):
         title = name
         if scores:
-            from inrr_sklearn.image import image_scores
-
             s = image_scores(truth, completed, observed)
             title = f"{name}\n{s['psnr_all']:.2f} / {s['psnr_missing']:.2f} dB"
         _show(ax, completed, title)
