@@ -90,39 +90,32 @@ def run(
                 flush=True,
             )
     if output:
-        _save_figure(output, truth, masks, methods, completions, rows)
+        _save_figure(output, truth, masks, methods, completions)
         print(f"figure written to {output}")
     return rows
 
 
-def _save_figure(path, truth, masks, methods, completions, rows):
+def _save_figure(path, truth, masks, methods, completions):
+    """One completion-grid row per mask (``plot_completion_grid``), saved to path."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from inrr_sklearn.plotting import plot_completion_grid
+
     n_cols = len(methods) + 2
     fig, axes = plt.subplots(
         len(masks), n_cols, figsize=(2.2 * n_cols, 2.4 * len(masks)), squeeze=False
     )
-    scores = {(r["mask"], r["method"]): r for r in rows}
     for row, (mask_name, observed) in enumerate(masks.items()):
-        panels = [("observed", np.where(observed, truth, 0.0))]
-        for method in methods:
-            r = scores[mask_name, method]
-            panels.append(
-                (
-                    f"{method}\n{r['psnr_all']:.2f} / {r['psnr_missing']:.2f} dB",
-                    completions[mask_name, method],
-                )
-            )
-        panels.append(("truth", truth))
-        for ax, (title, image) in zip(axes[row], panels, strict=True):
-            ax.imshow(np.clip(image, 0, 1), cmap="gray", vmin=0, vmax=1)
-            ax.set_title(
-                title if title != "observed" else f"observed ({mask_name})", fontsize=8
-            )
-            ax.axis("off")
+        plot_completion_grid(
+            truth,
+            observed,
+            {method: completions[mask_name, method] for method in methods},
+            axes=axes[row],
+        )
+        axes[row, 0].set_title(f"observed ({mask_name})", fontsize=8)
     fig.suptitle("PSNR all / missing pixels", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

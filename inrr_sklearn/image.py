@@ -130,9 +130,10 @@ def image_imputer(method="inr+inrr", *, n_channels=1, **params):
     Parameters
     ----------
     method : str, default="inr+inrr"
-        One of ``IMAGE_METHODS``: a model ("inr" = :class:`INRImputer`, "dmf" =
-        :class:`DMFImputer`), optionally "+" a regularizer ("l2", "tv", "air", "inrr"),
-        each with its defaults. DMF uses the global min-max scaling of images.
+        A model ("inr" = :class:`INRImputer`, "dmf" = :class:`DMFImputer`), then
+        optionally "+" one or more regularizers ("l2", "tv", "air", "inrr"), each with
+        its defaults; several are summed (e.g. "inr+inrr+tv"). ``IMAGE_METHODS`` lists
+        the paper's eight. DMF uses the global min-max scaling of images.
     n_channels : int, default=1
         3 for an RGB image passed as ``image.reshape(H, W * 3)``.
     **params
@@ -144,12 +145,18 @@ def image_imputer(method="inr+inrr", *, n_channels=1, **params):
     """
     from inrr_sklearn import AIR, INRR, L2, TV, DMFImputer, INRImputer
 
-    name = method.lower()
-    if name not in IMAGE_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {IMAGE_METHODS}.")
-    model, _, reg_name = name.partition("+")
-    regs = {"": None, "l2": L2, "tv": TV, "air": AIR, "inrr": INRR}
-    reg = regs[reg_name]() if reg_name else None
+    regs = {"l2": L2, "tv": TV, "air": AIR, "inrr": INRR}
+    model, *reg_names = method.lower().split("+")
+    if model not in ("inr", "dmf") or not set(reg_names) <= set(regs):
+        raise ValueError(
+            f"unknown method {method!r}: a model ('inr' or 'dmf') optionally followed "
+            f"by '+' regularizers from {sorted(regs)}, e.g. one of {IMAGE_METHODS}."
+        )
+    reg = (
+        sum((regs[name]() for name in reg_names[1:]), regs[reg_names[0]]())
+        if reg_names
+        else None
+    )
     if model == "inr":
         return INRImputer(reg=reg, n_channels=n_channels, **params)
     return DMFImputer(reg=reg, n_channels=n_channels, scaling="global", **params)

@@ -36,7 +36,7 @@ def _as_image(array, shape):
     return np.asarray(array).reshape(shape)
 
 
-def plot_completion_grid(truth, observed, completions, *, scores=True):
+def plot_completion_grid(truth, observed, completions, *, scores=True, axes=None):
     """Observed image, each method's completion and the truth, side by side.
 
     Parameters
@@ -48,30 +48,40 @@ def plot_completion_grid(truth, observed, completions, *, scores=True):
         Method name -> completed image (truth's shape).
     scores : bool, default=True
         Put PSNR over all / missing pixels in each title.
+    axes : sequence of matplotlib Axes, default=None
+        ``len(completions) + 2`` axes to draw into (e.g. one row of a larger grid, one
+        row per mask); a new one-row figure when None.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure drawn into.
     """
     if scores:
         from inrr_sklearn.image import image_scores  # scikit-image, only for titles
 
-    plt = _pyplot()
     observed = np.broadcast_to(
         observed if observed.ndim == truth.ndim else observed[..., None], truth.shape
     )
     n_panels = len(completions) + 2
-    fig, axes = plt.subplots(1, n_panels, figsize=(2.2 * n_panels, 2.6), squeeze=False)
-    _show(axes[0, 0], np.where(observed, truth, 0.0), "observed")
-    for ax, (name, completed) in zip(axes[0, 1:-1], completions.items(), strict=True):
+    if axes is None:
+        fig, axes = _pyplot().subplots(1, n_panels, figsize=(2.2 * n_panels, 2.6))
+        if scores:
+            fig.suptitle("PSNR all / missing pixels", fontsize=9)
+    elif len(axes) != n_panels:
+        raise ValueError(
+            f"axes has {len(axes)} entries; {n_panels} are needed (observed, "
+            f"{len(completions)} completions, truth)."
+        )
+    _show(axes[0], np.where(observed, truth, 0.0), "observed")
+    for ax, (name, completed) in zip(axes[1:-1], completions.items(), strict=True):
         title = name
         if scores:
             s = image_scores(truth, completed, observed)
             title = f"{name}\n{s['psnr_all']:.2f} / {s['psnr_missing']:.2f} dB"
         _show(ax, completed, title)
-    _show(axes[0, -1], truth, "truth")
-    if scores:
-        fig.suptitle("PSNR all / missing pixels", fontsize=9)
+    _show(axes[-1], truth, "truth")
+    fig = axes[0].figure
     fig.tight_layout()
     return fig
 

@@ -1,7 +1,10 @@
 """The figure helpers render non-trivial images headless (Agg)."""
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 matplotlib = pytest.importorskip("matplotlib")
 pytest.importorskip("skimage")
@@ -27,10 +30,12 @@ def fitted():
     observed = random_mask(truth.shape, 0.5, random_state=0)
     X = np.where(observed, truth, np.nan)
     params = {**FAST_INR, "max_iter": 20, "record_every": 5}
-    estimators = {
-        "INR": INRImputer(**params).fit(X),
-        "INR+INRR": INRImputer(reg=INRR(**FAST_INRR) + TV(), **params).fit(X),
-    }
+    with warnings.catch_warnings():  # module scope: the quiet fixture does not apply
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimators = {
+            "INR": INRImputer(**params).fit(X),
+            "INR+INRR": INRImputer(reg=INRR(**FAST_INRR) + TV(), **params).fit(X),
+        }
     return truth, observed, X, estimators
 
 
@@ -64,6 +69,22 @@ def test_completion_grid_takes_rgb(tmp_path):
     observed = rng.random((12, 12)) < 0.5
     fig = plot_completion_grid(truth, observed, {"mean": np.full_like(truth, 0.5)})
     _check_png(fig, tmp_path / "rgb.png")
+
+
+def test_completion_grid_draws_into_given_axes(tmp_path):
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    truth = rng.random((12, 12))
+    observed = rng.random((12, 12)) < 0.5
+    fig, axes = plt.subplots(2, 3)
+    for row in axes:
+        assert plot_completion_grid(truth, observed, {"m": 1 - truth}, axes=row) is fig
+    assert len(fig.axes) == 6
+    assert axes[1, 1].get_title().startswith("m\n")
+    _check_png(fig, tmp_path / "two_rows.png")
+    with pytest.raises(ValueError, match="3 are needed"):
+        plot_completion_grid(truth, observed, {"m": truth}, axes=axes[0, :2])
 
 
 def test_similarity_without_history_shows_final_and_errors(fitted):
