@@ -22,6 +22,7 @@ that share the CPU threads, so each fit gets fewer). Writes
 """
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -152,7 +153,8 @@ def main(argv=None):
         if "dmf" in cells and "dmf+inrr" in cells:
             gain = cells["dmf+inrr"]["psnr_missing"] - cells["dmf"]["psnr_missing"]
             facts.append(f"DMF+INRR minus DMF = {gain:+.2f} dB")
-        lines.append(f"- {image_name}, {mask_name}: " + "; ".join(facts) + ".")
+        if facts:
+            lines.append(f"- {image_name}, {mask_name}: " + "; ".join(facts) + ".")
     lines += [
         "",
         "The authors' notebook (`../shared/method.md` §7; 256², scribble, one seed, GPU, "
@@ -197,13 +199,21 @@ def _save_grid(folder, tag, image_name, mask_name, truth, observed, completions)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from PIL import Image  # matplotlib's own dependency
 
     from inrr_sklearn.plotting import plot_completion_grid
 
     fig = plot_completion_grid(truth, observed, completions)
     slug = mask_name.replace(" ", "").replace("%", "")
-    fig.savefig(folder / f"replication_{tag}_{image_name}_{slug}.png", dpi=80)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
     plt.close(fig)
+    # Gray images and black text only: one 8-bit channel halves the file.
+    rgb = np.asarray(Image.open(buffer).convert("RGB"))
+    gray = (rgb == rgb[..., :1]).all()
+    Image.fromarray(rgb[..., 0] if gray else rgb).save(
+        folder / f"replication_{tag}_{image_name}_{slug}.png", optimize=True
+    )
 
 
 if __name__ == "__main__":

@@ -2,12 +2,18 @@
 Complete an image with INRImputer and INRR, and look inside the fit
 ===================================================================
 
-Hide half of the pixels of a small sample image, complete them with and without the
-INRR regularizer, and draw the paper's four figures from the recorded history
-(``record_every``): the completion grid, PSNR against the step, the convergence
-trajectory and INRR's learned row similarity. Runs in seconds on a CPU (a 48 x 48
-image, a small network and a short budget; the library defaults are sized for about a
-minute at 128 x 128).
+Hide the pixels under a text overlay in a small sample image, complete them with and
+without the INRR regularizer, and draw the paper's four figures from the recorded
+history (``record_every``): the completion grid, PSNR against the step, the
+convergence trajectory and INRR's learned row similarity. Runs in seconds on a CPU.
+
+The setting is chosen to show the paper's effect: a 32 x 32 image and a network of
+~12,000 parameters, trained for 1,000 steps without early stopping, so that the plain
+INR has far more capacity than the ~900 observed pixels need. It peaks early and then
+fits the observed pixels at the expense of the missing ones; with INRR the missing-pixel
+PSNR keeps rising. (The library defaults stop early on held-out pixels instead and are
+sized for about a minute at 128 x 128; see the replication results for how INRR
+compares with the other regularizers there.)
 """
 
 import matplotlib.pyplot as plt
@@ -15,7 +21,7 @@ import numpy as np
 
 from inrr_sklearn import INRR, INRImputer
 from inrr_sklearn.image import image_scores, load_image
-from inrr_sklearn.masks import random_mask
+from inrr_sklearn.masks import text_mask
 from inrr_sklearn.plotting import (
     plot_completion_grid,
     plot_convergence_trajectory,
@@ -23,17 +29,18 @@ from inrr_sklearn.plotting import (
     plot_similarity,
 )
 
-truth = load_image("camera", size=48)
-observed = random_mask(truth.shape, missing_rate=0.5, random_state=0)
+truth = load_image("camera", size=32)
+observed = text_mask(truth.shape)
 X = np.where(observed, truth, np.nan)  # NaN marks a missing pixel
 
 fitted, completions = {}, {}
-for name, reg in [("INR", None), ("INR+INRR", INRR(rank=16))]:
+for name, reg in [("INR", None), ("INR+INRR", INRR())]:
     imputer = INRImputer(
         reg=reg,
-        hidden_layer_sizes=(32,) * 4,
-        max_iter=300,
-        record_every=10,
+        hidden_layer_sizes=(64,) * 4,
+        max_iter=1000,
+        early_stopping=False,
+        record_every=20,
         random_state=0,
     )
     completed = imputer.fit_transform(X)
