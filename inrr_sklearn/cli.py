@@ -95,6 +95,15 @@ def complete(args):
     return scores
 
 
+def _method(name):
+    """argparse type: a method name ``image_imputer`` accepts, refused at parse time."""
+    try:
+        image_imputer(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name.lower()
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="inrr-sklearn", description="Complete images with INR/DMF and INRR."
@@ -113,7 +122,13 @@ def build_parser():
     c.add_argument(
         "--missing-rate", type=float, default=0.5, help="for --mask-kind random"
     )
-    c.add_argument("--method", choices=IMAGE_METHODS, default="inr+inrr")
+    c.add_argument(
+        "--method",
+        type=_method,
+        default="inr+inrr",
+        help=f"one of {', '.join(IMAGE_METHODS)}, or a model with several regularizers "
+        "summed, e.g. inr+inrr+tv (default: inr+inrr)",
+    )
     c.add_argument("--max-iter", type=int, help="training steps (default: the model's)")
     c.add_argument(
         "--figure", help="also write observed / completed / truth side by side"

@@ -73,3 +73,17 @@ def test_unreadable_files_give_clear_errors(files, capsys):
     )
     assert rc == 2
     assert "must match" in capsys.readouterr().err
+
+
+def test_method_names_sum_regularizers_or_are_refused(files, capsys):
+    path, _, _ = files
+    rc = main(
+        ["complete", str(path / "img.png"), "--method", "INR+inrr+tv", "--mask-kind",
+         "text", "-o", str(path / "o.png"), "--max-iter", "5", "--quiet"]
+    )  # fmt: skip
+    assert rc == 0
+    assert capsys.readouterr().out.startswith("inr+inrr+tv:")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["complete", str(path / "img.png"), "--method", "inr+blur", "-o", "x.png"])
+    assert exit_info.value.code == 2
+    assert "unknown method 'inr+blur'" in capsys.readouterr().err
