@@ -226,6 +226,31 @@ def dirichlet_energy_dense(X: Tensor, A: Tensor) -> Tensor:
     return torch.trace(X.t() @ laplacian @ X)
 
 
+# INRR(energy="l1") forms k x k pairwise distances of n-vectors: k * k * n at most this.
+_L1_MAX_ELEMENTS = 2**27
+
+
+def l1_energy_dense(X: Tensor, P: Tensor) -> Tensor:
+    """:math:`\\tfrac12 \\sum_{i, i'} A_{ii'} \\|X_{i,:} - X_{i',:}\\|_1` for
+    :math:`A = PP^\\top` (the diagonal does not contribute).
+
+    The robust counterpart of :func:`dirichlet_energy_factored`: the pull between two
+    similar rows has a constant size whatever their difference, as in total variation.
+    It has no factored form: it forms the k x k adjacency and pairwise L1 distances
+    (:math:`O(k^2 n)` time, :math:`O(k^2)` memory plus the distance backward).
+
+    Parameters
+    ----------
+    X : Tensor of shape (k, n)
+    P : Tensor of shape (k, r)
+
+    Returns
+    -------
+    energy : 0-dim Tensor
+    """
+    return 0.5 * ((P @ P.t()) * torch.cdist(X, X, p=1.0)).sum()
+
+
 class _SimilarityINR(nn.Module):
     """Tiny SIREN mapping each index coordinate in [-1, 1] to a probability vector.
 
@@ -274,6 +299,14 @@ class INRR(BaseRegularizer):
     normalize : bool, default=True
         Scale each energy by :math:`r / (k^2 n)` (see Notes). ``False`` uses the authors'
         convention, in which ``alpha_row = alpha_col = 1e-6`` is their setting.
+    energy : {"dirichlet", "l1"}, default="dirichlet"
+        ``"dirichlet"``: the paper's penalty, squared differences between similar rows,
+        in a factored form that scales to any k. ``"l1"``: absolute differences instead
+        (:func:`l1_energy_dense`), a total-variation-like pull of constant size that
+        removes small ripples without blurring edges; it forms k x k matrices, so it is
+        for images (``k^2 n`` at most ``2**27`` per side, e.g. 512 x 512), not for
+        tall tables. An extension of ours, not the paper's; measured in
+        ``docs/replication.md``.
 
     Notes
     -----
@@ -293,7 +326,9 @@ class INRR(BaseRegularizer):
     (all entries); with :math:`\\rho` the observed fraction, their
     ``alpha = 1e-6`` corresponds to ``alpha = 1e-6 * k^2 n / (rho r)`` here (0.13 at
     256 x 256, r = 256, 50 % observed). ``normalize=False`` reproduces their weighting
-    exactly: :math:`c = m n / |\\Omega|`.
+    exactly: :math:`c = m n / |\\Omega|`. With ``energy="l1"`` the squared norm becomes
+    the L1 norm, :math:`\\frac{c}{2} \\sum_{i, i'} A_{ii'} \\|X_{i,:} - X_{i',:}\\|_1`,
+    with the same :math:`c`.
 
     References
     ----------
@@ -310,6 +345,7 @@ class INRR(BaseRegularizer):
         "hidden_omega_0": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "normalize": ["boolean"],
+        "energy": [StrOptions({"dirichlet", "l1"})],
     }
 
     def __init__(
@@ -323,6 +359,7 @@ class INRR(BaseRegularizer):
         hidden_omega_0=1.0,
         learning_rate_init=1e-2,
         normalize=True,
+        energy="dirichlet",
     ):
         self.alpha_row = alpha_row
         self.alpha_col = alpha_col
@@ -332,6 +369,7 @@ class INRR(BaseRegularizer):
         self.hidden_omega_0 = hidden_omega_0
         self.learning_rate_init = learning_rate_init
         self.normalize = normalize
+        self.energy = energy
 
     @classmethod
     def paper(cls, **overrides):
@@ -352,6 +390,15 @@ class INRR(BaseRegularizer):
 
     def build(self, shape, *, n_observed, generator):
         self._validate_params()
+        if self.energy == "l1":
+            n_entries = math.prod(shape)
+            for side, k in (("row", shape[0]), ("column", shape[1])):
+                if k * n_entries > _L1_MAX_ELEMENTS:
+                    raise ValueError(
+                        f"INRR(energy='l1') compares every pair of {side}s: {k} x {k} "
+                        f"pairs of {n_entries // k} entries exceed {_L1_MAX_ELEMENTS:,} "
+                        "elements. Use energy='dirichlet' (factored, any size)."
+                    )
         sizes = tuple(int(w) for w in self.hidden_layer_sizes)
         module = nn.ModuleDict(
             {
@@ -371,16 +418,17 @@ class INRR(BaseRegularizer):
         return module
 
     def penalty(self, X, *, model, module):
+        energy = l1_energy_dense if self.energy == "l1" else dirichlet_energy_factored
         total = X.new_zeros(())
         if self.alpha_row > 0:
             P = module["row"].probabilities()
             total = total + self.alpha_row * module.scales[0] * (
-                dirichlet_energy_factored(unfold(X, 0), P)
+                energy(unfold(X, 0), P)
             )
         if self.alpha_col > 0:
             P = module["col"].probabilities()
             total = total + self.alpha_col * module.scales[1] * (
-                dirichlet_energy_factored(unfold(X, 1), P)
+                energy(unfold(X, 1), P)
             )
         return total
 

@@ -16,6 +16,7 @@ def _expected_failed_checks(estimator):
     [
         INRImputer(**FAST_INR),
         INRImputer(reg=INRR(**FAST_INRR), **FAST_INR),
+        INRImputer(reg=INRR(energy="l1", **FAST_INRR), **FAST_INR),
         DMFImputer(**FAST_DMF),
         DMFImputer(reg=INRR(**FAST_INRR), **FAST_DMF),
         DMFImputer(add_indicator=True, record_every=2, **FAST_DMF),

@@ -9,6 +9,7 @@ from inrr_sklearn import AIR, INRR, L2, TV, SumRegularizer
 from inrr_sklearn.regularizers import (
     dirichlet_energy_dense,
     dirichlet_energy_factored,
+    l1_energy_dense,
 )
 
 
@@ -48,6 +49,42 @@ def test_inrr_penalty_matches_formula_and_normalisation():
         2.0 * 4 / (5 * 5 * 3) * torch.trace(X.t() @ (torch.diag(A.sum(1)) - A) @ X)
     )
     torch.testing.assert_close(reg.penalty(X, model=None, module=module), expected)
+
+
+def test_l1_energy_by_hand_and_pairwise():
+    # Two rows joined with weight A_01 = 0.5: energy = 0.5 * |x0 - x1|_1 (the diagonal
+    # contributes nothing, whatever its value).
+    P = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
+    X = torch.tensor([[1.0, 2.0], [3.0, 5.0]])
+    assert l1_energy_dense(X, P).item() == pytest.approx(0.5 * (2 + 3))
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(9, 4, dtype=torch.float64, generator=g)
+    P = torch.softmax(torch.randn(9, 3, dtype=torch.float64, generator=g), dim=1)
+    A = P @ P.t()
+    A.fill_diagonal_(0)
+    pairwise = 0.5 * (A[:, :, None] * (X[:, None, :] - X[None, :, :]).abs()).sum()
+    torch.testing.assert_close(l1_energy_dense(X, P), pairwise)
+
+
+def test_inrr_l1_energy_penalty_gradients_and_size_guard():
+    reg = INRR(
+        alpha_row=2.0, alpha_col=3.0, rank=4, hidden_layer_sizes=(8,), energy="l1"
+    )
+    module = _built(reg, shape=(5, 3))
+    X = torch.arange(15.0).reshape(5, 3).requires_grad_()
+    P_row, P_col = (module[side].probabilities() for side in ("row", "col"))
+    expected = 2.0 * 4 / (5 * 5 * 3) * l1_energy_dense(X, P_row) + 3.0 * 4 / (
+        3 * 3 * 5
+    ) * l1_energy_dense(X.t(), P_col)
+    penalty = reg.penalty(X, model=None, module=module)
+    torch.testing.assert_close(penalty, expected)
+    penalty.backward()
+    assert X.grad.abs().sum() > 0
+    assert all(p.grad is not None for p in module.parameters())
+    assert clone(reg).get_params()["energy"] == "l1"
+    with pytest.raises(ValueError, match="energy='dirichlet'"):
+        _built(INRR(energy="l1"), shape=(2048, 64))
+    _built(INRR(energy="dirichlet"), shape=(2048, 64))  # factored: any size
 
 
 def test_inrr_same_strength_across_sizes():
