@@ -70,7 +70,8 @@ class DMFImputer(_BaseTorchImputer):
         frames) is passed as ``X = image.reshape(H, W * C)`` with ``n_channels=C`` and
         the output reshapes back the same way. Regularizers act on the ``(H, W, C)``
         tensor: INRR and AIR learn one similarity over rows and one over pixel columns,
-        each shared by all channels; TV sums over channels. The SIREN has C outputs per coordinate.
+        each shared by all channels; TV sums over channels. The factors model the
+        ``(H, W * C)`` matrix as it is.
     add_indicator : bool, default=False
         Append a :class:`~sklearn.impute.MissingIndicator` block (one 0/1 column per
         column that had missing entries in ``fit``) to the output, as scikit-learn's

@@ -50,7 +50,8 @@ def plot_completion_grid(truth, observed, completions, *, scores=True, axes=None
         Put PSNR over all / missing pixels in each title.
     axes : sequence of matplotlib Axes, default=None
         ``len(completions) + 2`` axes to draw into (e.g. one row of a larger grid, one
-        row per mask); a new one-row figure when None.
+        row per mask), whose figure the caller lays out; a new one-row figure, laid
+        out, when None.
 
     Returns
     -------
@@ -64,7 +65,8 @@ def plot_completion_grid(truth, observed, completions, *, scores=True, axes=None
         observed if observed.ndim == truth.ndim else observed[..., None], truth.shape
     )
     n_panels = len(completions) + 2
-    if axes is None:
+    own_figure = axes is None  # given axes: their figure's layout is the caller's
+    if own_figure:
         fig, axes = _pyplot().subplots(1, n_panels, figsize=(2.2 * n_panels, 2.6))
         if scores:
             fig.suptitle("PSNR all / missing pixels", fontsize=9)
@@ -82,7 +84,8 @@ def plot_completion_grid(truth, observed, completions, *, scores=True, axes=None
         _show(ax, completed, title)
     _show(axes[-1], truth, "truth")
     fig = axes[0].figure
-    fig.tight_layout()
+    if own_figure:
+        fig.tight_layout()
     return fig
 
 
