@@ -1,20 +1,23 @@
 """The shared estimator machinery: ``_BaseTorchImputer``.
 
-It owns everything the imputers have in common: input and mask validation, value
-scaling learned from observed entries, device and seed resolution, the full-batch
-training loop (Adam on the main model, Adam on the regularizer's trainable part, one
-loss and one backward pass per step), early stopping on held-out observed entries with
-restoration of the best iterate, progress reporting, ``ConvergenceWarning`` and the
-assembly of the output (observed entries returned bit-for-bit).
+It owns everything the imputers have in common: the shared parameters (declared,
+stored and validated once), input and mask validation, value scaling learned from the
+observed entries (in float64, whatever the data's units), device and seed resolution,
+the assembly of a training run around :class:`inrr_sklearn._training.Trainer` (early
+stopping on held-out observed entries, best-iterate restore, divergence and interrupt
+handling live there), progress, ``ConvergenceWarning``, the all-or-nothing publication
+of fitted state and the assembly of the output (observed entries returned
+bit-for-bit).
 
 Subclasses provide the model: ``_build_model(shape, generator)`` returns an
-``nn.Module`` and ``_complete(model, inputs)`` returns the completed matrix (in scaled
-units) for the inputs prepared by ``_model_inputs(shape, device)``. A subclass that
-can complete a matrix other than the fitted one overrides ``_transform_new``.
+``nn.Module``, ``_complete(model, inputs)`` returns the completed matrix (in scaled
+units) for the inputs prepared by ``_model_inputs(shape, device)``, and
+``_architecture()`` names the parameters that fix the model's shapes (a warm start
+refuses to continue when one of them changed). A subclass that can complete a matrix
+other than the fitted one overrides ``_transform_new``.
 """
 
-import math
-import time
+import copy
 import warnings
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -27,34 +30,70 @@ from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from inrr_sklearn._training import (
+    DivergenceError,
+    StoppingRule,
+    Trainer,
+    TrainResult,
+    train,
+)
 from inrr_sklearn._utils import (
     Interval,
     MissingValues,
     StrOptions,
     _fit_context,
+    is_scalar_nan,
     make_generator,
     resolve_device,
 )
-from inrr_sklearn.regularizers import BaseRegularizer
-
-# Steps between two reads of the loss on the host. Losses and validation scores stay on
-# the device in between, so a GPU never waits for Python inside the loop.
-_SYNC_EVERY = 25
-
-
-def _is_nan(value):
-    """Whether the ``missing_values`` placeholder is NaN."""
-    return isinstance(value, float) and math.isnan(value)
+from inrr_sklearn.regularizers import BaseRegularizer, Penalty
 
 
 def _missing_by_value(X, missing_values):
-    if _is_nan(missing_values):
+    if is_scalar_nan(missing_values):
         return np.isnan(X)
     return X == missing_values
 
 
+def _is_missing_object(value):
+    """None and pandas' NA in an object array (both read as NaN)."""
+    return value is None or type(value).__name__ == "NAType"
+
+
+def _not_a_number(exc):
+    return TypeError(
+        f"X holds an object that is not a number ({exc}); this imputer completes "
+        "numeric matrices."
+    )
+
+
+def _objects_to_numbers(X):
+    """Numbers held as objects become float64, with ``None``/``pd.NA`` as NaN.
+
+    Object arrays, lists holding ``None`` and pandas object or nullable columns are
+    converted; any other input passes through unchanged. Raises ``TypeError`` for a
+    value that is not a number.
+    """
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):  # a DataFrame
+        if all(getattr(dtype, "kind", "O") in "iufb" for dtype in X.dtypes):
+            return X
+        try:
+            return X.astype(object).where(X.notna(), np.nan).astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise _not_a_number(exc) from exc
+    if isinstance(X, list | tuple):
+        X = np.asarray(X, dtype=object)
+    if not isinstance(X, np.ndarray) or X.dtype != object:
+        return X
+    to_number = np.frompyfunc(lambda v: np.nan if _is_missing_object(v) else v, 1, 1)
+    try:
+        return np.asarray(to_number(X)).astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise _not_a_number(exc) from exc
+
+
 def _check_mask(mask, X, missing):
-    """Validate a user mask (True/1 = observed) against X; return a boolean array."""
+    """Validate a user mask (True/1 = observed) against X; return a boolean copy."""
     if hasattr(mask, "toarray") or hasattr(mask, "tocsr"):
         raise TypeError("mask must be a dense array; got a sparse matrix.")
     mask = np.asarray(mask)
@@ -63,13 +102,14 @@ def _check_mask(mask, X, missing):
             f"mask has shape {mask.shape}, but X has shape {X.shape}; they must match "
             "(True/1 = observed)."
         )
-    if mask.dtype != bool:
-        if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
-            raise ValueError(
-                f"mask must be boolean or contain only 0 and 1 (True/1 = observed); "
-                f"got dtype {mask.dtype}."
-            )
-        mask = mask.astype(bool)
+    if mask.dtype != bool and (
+        mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all()
+    ):
+        raise ValueError(
+            f"mask must be boolean or contain only 0 and 1 (True/1 = observed); "
+            f"got dtype {mask.dtype}."
+        )
+    mask = mask.astype(bool, copy=True)  # never keep the user's array by reference
     clash = mask & missing
     if clash.any():
         i, j = np.argwhere(clash)[0]
@@ -80,8 +120,79 @@ def _check_mask(mask, X, missing):
     return mask
 
 
+class _Scaling(NamedTuple):
+    """``Z = (X - offset) / span`` per column (float64), and the constant columns.
+
+    ``constant`` holds, per column, the value that every observed entry shares when
+    the column (or, for whole-matrix scalings, the whole matrix) is constant, else
+    NaN: such columns are completed with that value exactly.
+    """
+
+    offset: np.ndarray  # (1, n_cols)
+    span: np.ndarray  # (1, n_cols), > 0
+    constant: np.ndarray  # (1, n_cols), NaN where not constant
+
+    def to_scaled(self, X):
+        return (np.asarray(X, dtype=np.float64) - self.offset) / self.span
+
+    def from_scaled(self, Z):
+        X = np.asarray(Z, dtype=np.float64) * self.span + self.offset
+        return np.where(np.isnan(self.constant), X, self.constant)
+
+
+def _fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
+    """Learn a :class:`_Scaling` from the observed entries of X.
+
+    ``"global"``: one min-max of the whole matrix onto ``low_high``; ``"per_column"``:
+    one min-max per column; ``"standard"``: per-column mean and standard deviation;
+    ``"none"``: the identity. A column without observed entries takes the whole
+    matrix's statistics. Statistics are computed in float64 on the values divided by
+    their largest magnitude, so that neither 1e300 nor 1e-300 overflows or underflows.
+    """
+    n_cols = X.shape[1]
+    values = np.where(observed, X, np.nan).astype(np.float64)
+    unit = float(np.nanmax(np.abs(values)))
+    unit = unit if unit > 0 else 1.0
+    V = values / unit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        mean = np.nanmean(V, axis=0, keepdims=True)
+        mean = np.where(np.isnan(mean), np.nanmean(V), mean)
+        if kind == "standard":
+            offset = mean
+            span = np.nanstd(V, axis=0, keepdims=True)
+            span = np.where(np.isnan(span), np.nanstd(V), span)
+        else:
+            low, high = low_high
+            lo, hi = np.nanmin(V), np.nanmax(V)
+            if kind == "per_column":
+                lo = np.where(np.isnan(c := np.nanmin(V, 0, keepdims=True)), lo, c)
+                hi = np.where(np.isnan(c := np.nanmax(V, 0, keepdims=True)), hi, c)
+            span = np.broadcast_to((hi - lo) / (high - low), (1, n_cols))
+            offset = np.broadcast_to(lo - low * span, (1, n_cols))
+    if kind == "none":
+        return _Scaling(
+            offset=np.zeros((1, n_cols)),
+            span=np.ones((1, n_cols)),
+            constant=np.full((1, n_cols), np.nan),
+        )
+    if kind in ("per_column", "standard"):
+        flat = span == 0
+    else:  # one scale for the whole matrix: constant only if the matrix is
+        flat = np.full((1, n_cols), bool(np.nanmax(V) == np.nanmin(V)))
+    return _Scaling(
+        offset=offset * unit,
+        span=np.where(span > 0, span, 1.0) * unit,
+        constant=np.where(flat, mean * unit, np.nan),
+    )
+
+
 class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-    """Base class of the torch imputers (not public; see INRImputer)."""
+    """Base class of the torch imputers (not public; see INRImputer).
+
+    Holds, stores and validates the parameters both imputers share; their meaning is
+    documented in :class:`INRImputer` and :class:`DMFImputer`.
+    """
 
     _parameter_constraints: dict = {
         "reg": [BaseRegularizer, None],
@@ -91,7 +202,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "scaling": [StrOptions({"global", "per_column", "standard"})],
+        "scaling": [StrOptions({"global", "per_column", "standard", "none"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str, torch.device],
@@ -101,6 +212,28 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "record_every": [Interval(Integral, 1, None, closed="left"), None],
         "n_channels": [Interval(Integral, 1, None, closed="left")],
     }
+
+    def __init__(
+        self, *, reg, max_iter, tol, learning_rate_init, n_iter_no_change,
+        early_stopping, validation_fraction, scaling, random_state, verbose, device,
+        warm_start, missing_values, n_channels, add_indicator, record_every,
+    ):  # fmt: skip
+        self.reg = reg
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate_init = learning_rate_init
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.scaling = scaling
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        self.warm_start = warm_start
+        self.missing_values = missing_values
+        self.n_channels = n_channels
+        self.add_indicator = add_indicator
+        self.record_every = record_every
 
     # ------------------------------------------------------------------ subclass hooks
     _output_low_high = (0.0, 1.0)  # range the scaled observed values are mapped onto
@@ -114,14 +247,19 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _complete(self, model, inputs):
         raise NotImplementedError
 
+    def _architecture(self):
+        """Parameters that fix the model's shapes (compared on warm starts)."""
+        return {"n_channels": self.n_channels}
+
     # ------------------------------------------------------------------ validation
     def _validate_input(self, X, reset):
-        if isinstance(X, np.ndarray) and X.dtype.kind == "O":
-            raise TypeError(
-                "X has dtype object; convert it to a numeric dtype first (this imputer "
-                "does not guess how to read objects)."
+        if isinstance(self.missing_values, str):
+            raise ValueError(
+                f"missing_values={self.missing_values!r} is a string, but this imputer "
+                "completes numeric matrices: use NaN (the default) or a number."
             )
-        allow_nan = _is_nan(self.missing_values)
+        X = _objects_to_numbers(X)
+        allow_nan = is_scalar_nan(self.missing_values)
         return validate_data(
             self,
             X,
@@ -132,80 +270,48 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         )
 
     def _observed_mask(self, X, y, mask):
-        missing = _missing_by_value(X, self.missing_values)
-        if mask is None and y is not None:
-            y_arr = np.asarray(y)
-            if y_arr.shape == X.shape and (
-                y_arr.dtype == bool
-                or (y_arr.dtype.kind in "iuf" and np.isin(y_arr, (0, 1)).all())
-            ):
-                mask = y_arr  # the card's fit(X, mask) form
-        if mask is None:
-            observed = ~missing
-        else:
-            observed = _check_mask(mask, X, missing)
-        if not observed.any():
-            raise ValueError(
-                "X has no observed entry (every entry is missing or masked): there is "
-                "nothing to complete from."
-            )
-        return observed
+        """Boolean observed entries from ``mask``, a 2-D boolean ``y``, or X itself.
 
-    # ------------------------------------------------------------------ scaling
-    def _fit_scaling(self, X, observed):
-        """Learn ``Z = (X - offset) / span`` per column from the observed entries.
-
-        "global": one min-max of the whole matrix onto ``_output_low_high``; "per_column":
-        one min-max per column; "standard": per-column mean and standard deviation.
-        A column without observed entries takes the whole matrix's statistics.
+        ``y`` is read as the mask only when it is a 2-D boolean array (the card's
+        ``fit(X, mask)``); any other ``y`` (targets, 0/1 matrices) is ignored.
         """
-        values = np.where(observed, X, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-            if self.scaling == "standard":
-                offset = np.nanmean(values, axis=0, keepdims=True)
-                span = np.nanstd(values, axis=0, keepdims=True)
-                whole_offset, whole_span = np.nanmean(values), np.nanstd(values)
-            else:
-                low, high = self._output_low_high
-                lo, hi = np.nanmin(values), np.nanmax(values)
-                whole_span = (hi - lo) / (high - low)
-                whole_offset = lo - low * whole_span
-                if self.scaling == "per_column":
-                    lo = np.nanmin(values, axis=0, keepdims=True)
-                    hi = np.nanmax(values, axis=0, keepdims=True)
-                span = np.broadcast_to((hi - lo) / (high - low), (1, X.shape[1]))
-                offset = np.broadcast_to(lo - low * span, (1, X.shape[1]))
-        offset = np.where(np.isnan(offset), whole_offset, offset)
-        span = np.where(np.isnan(span), whole_span, span)
-        self._scale_offset = offset.astype(np.float64)
-        self._scale_span = np.where(span > 0, span, 1.0).astype(np.float64)
-
-    def _to_scaled(self, X):
-        return (X - self._scale_offset) / self._scale_span
-
-    def _scaled_observed(self, X, observed):
-        """Observed entries in scaled units, 0 elsewhere (missing values never read)."""
-        return np.where(observed, self._to_scaled(np.where(observed, X, 0.0)), 0.0)
-
-    def _from_scaled(self, Z):
-        return Z * self._scale_span + self._scale_offset
+        missing = _missing_by_value(X, self.missing_values)
+        if y is not None and not (hasattr(y, "toarray") or hasattr(y, "tocsr")):
+            y_array = np.asarray(y)
+            if y_array.dtype == bool and y_array.ndim == 2:
+                if mask is not None:
+                    raise ValueError(
+                        "the mask was given twice, positionally (y) and as mask=; "
+                        "give it once."
+                    )
+                mask = y_array
+        if mask is None:
+            return ~missing
+        return _check_mask(mask, X, missing)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, mask=None):
         """Fit the model to the observed entries of X.
 
+        Fitted state is published all-or-nothing: a fit that raises (bad input, a
+        divergence with no iterate to restore, a second Ctrl-C) leaves the estimator
+        as it was before the call. A first Ctrl-C stops training and keeps the best
+        iterate so far as the fitted model, with a warning.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Matrix with missing entries (``missing_values``, NaN by default).
-        y : array-like of X's shape, or None
-            If it has X's shape and holds booleans or 0/1 values, it is read as the
-            mask (so ``fit(X, mask)`` works); otherwise ignored, as the convention wants.
+        y : 2-D boolean array of X's shape, or None
+            A 2-D boolean array is read as the mask (so ``fit(X, mask)`` works);
+            anything else (a target vector, a 0/1 matrix) is ignored, as the
+            convention wants. Pass a 0/1 mask as ``mask=``.
         mask : array-like of X's shape, bool or 0/1, default=None
-            True/1 marks an observed entry. Entries marked missing are hidden from the
-            model even if X holds a value there. Must not mark a missing value as
+            True/1 marks an observed entry (the opposite of scikit-image's and
+            OpenCV's inpainting masks, where nonzero marks a hole). Entries marked
+            missing are hidden from the model even if X holds a value there, and
+            ``transform`` of this X completes them. Must not mark a missing value as
             observed. ``None`` means every entry that is not ``missing_values``.
 
         Returns
@@ -213,7 +319,13 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        self._fit(X, y, mask)
+        state = self.__dict__.copy()
+        try:
+            self._fit(X, y, mask)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
         return self
 
     def fit_transform(self, X, y=None, *, mask=None):
@@ -227,19 +339,22 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         X_completed : ndarray of shape (n_samples, n_features)
+            The entries that ``mask`` (or the missing values) hides are completed.
         """
-        return self.fit(X, y, mask=mask).transform(X, mask=mask)
+        return self.fit(X, y, mask=mask).transform(X)
 
     def _fit(self, X, y, mask):
-        """validate -> split -> build -> train -> finalise."""
+        """validate -> split -> build (or continue) -> train -> publish."""
         warm = self.warm_start and hasattr(self, "model_")
         X = self._validate_input(X, reset=not warm)
         observed = self._observed_mask(X, y, mask)
-        if warm and X.shape != self._fit_shape:
+        if not observed.any():
             raise ValueError(
-                f"warm_start=True continues a fit of shape {self._fit_shape}; X has shape "
-                f"{X.shape}. Use warm_start=False to fit a new matrix."
+                "X has no observed entry (every entry is missing or masked): there is "
+                "nothing to complete from."
             )
+        if warm:
+            self._check_warm_start(X)
         if X.shape[1] % self.n_channels:
             raise ValueError(
                 f"X has {X.shape[1]} columns, not a multiple of n_channels="
@@ -248,83 +363,198 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         generator = make_generator(rng)
-        if not warm:
-            self._fit_scaling(X, observed)
-        train, validation = self._split(observed, rng)
-        if warm:
-            model, reg, reg_module = self.model_, self.reg_, self.reg_module_
+        scaling = _fit_scaling(X, observed, self.scaling, self._output_low_high)
+        train_entries, validation = self._split(observed, rng)
+        if warm:  # a copy: a failed refit leaves the fitted model untouched
+            model = copy.deepcopy(self.model_)
         else:
-            model, reg, reg_module = self._build(X.shape, train, generator)
-        run = self._run(
-            X, observed, train, validation, model, reg, reg_module, device,
-            max_iter=self.max_iter, record_every=self.record_every,
+            model = self._build_model(X.shape, generator)
+        reg = None if self.reg is None else clone(self.reg)
+        penalty = self._build_penalty(
+            reg, X.shape, train_entries, generator, self.penalty_ if warm else None
+        )
+        run = self._train_run(
+            X, observed, scaling, train_entries, validation, model, penalty, device,
+            max_iter=self.max_iter, record_every=self.record_every, warm=warm,
         )  # fmt: skip
+
+        # Publish (fit restores the previous state if anything above raised).
         for optional in ("validation_scores_", "best_validation_score_", "history_"):
             self.__dict__.pop(optional, None)  # only what this fit produced remains
         self.device_ = device
         self.model_ = run.model
         self.reg_ = reg
-        self.reg_module_ = run.reg_module
-        self.n_iter_ = run.n_iter
-        self.loss_curve_ = run.loss_curve
+        self.penalty_ = run.penalty
+        self.n_iter_ = run.result.n_iter
+        self.loss_curve_ = run.result.loss_curve
         if validation is not None:
-            self.validation_scores_ = run.validation_scores
-            self.best_validation_score_ = max(run.validation_scores)
+            self.validation_scores_ = [-v for v in run.result.validation_curve]
+            self.best_validation_score_ = max(self.validation_scores_)
         if self.record_every is not None:
             self.history_ = run.history
         if self.add_indicator:
             self.indicator_ = MissingIndicator(error_on_new=False).fit(
                 np.where(observed, X, np.nan)
             )
-        self._fit_shape = X.shape
+        self._architecture_fit = self._architecture()
+        self._scaling = scaling
         self._X_fit = X.copy()
         self._observed_fit = observed
         self._completion = run.completion
-        prefix = f"[{type(self).__name__}]"
-        if self.verbose:
-            print(
-                f"{prefix} {self.n_iter_} iterations in {run.seconds:.1f} s "
-                f"({run.seconds / self.n_iter_ * 1e3:.1f} ms/iteration), final loss "
-                f"{self.loss_curve_[-1]:.4g}"
+        self._report(run.result)
+
+    def _build_penalty(self, reg, shape, train_entries, generator, previous):
+        """The built regularizer (on CPU), started from ``previous`` where it fits."""
+        if reg is None:
+            return None
+        return reg.build(
+            self._reg_shape(shape),
+            n_observed=int(train_entries.sum()),
+            generator=generator,
+            previous=previous,
+        )
+
+    def _check_warm_start(self, X):
+        if X.shape != self._X_fit.shape:
+            raise ValueError(
+                f"warm_start=True continues a fit of shape {self._X_fit.shape}; X has "
+                f"shape {X.shape}. Use warm_start=False to fit a new matrix."
             )
-        if not run.converged:
+        now, before = self._architecture(), self._architecture_fit
+        changed = [name for name, value in now.items() if before.get(name) != value]
+        if changed:
+            details = ", ".join(f"{n} {before.get(n)!r} -> {now[n]!r}" for n in changed)
+            raise ValueError(
+                f"warm_start=True cannot continue the fitted model: {details} changes "
+                "the model's shape. Set warm_start=False to fit a new model."
+            )
+
+    def _report(self, result: TrainResult):
+        prefix = f"[{type(self).__name__}]"
+        if self.verbose and result.loss_curve:
+            print(
+                f"{prefix} {result.n_iter} iterations in {result.seconds:.1f} s "
+                f"({result.seconds / result.n_iter * 1e3:.1f} ms/iteration), final "
+                f"loss {result.loss_curve[-1]:.4g}"
+            )
+        if result.interrupted:
+            kept = "the last iterate"
+            if result.best_index is not None:
+                kept = f"the best iterate (iteration {result.best_index})"
             warnings.warn(
-                f"{prefix} Maximum iterations ({self.max_iter}) reached and the "
+                f"{prefix} training interrupted after {result.n_iter} iterations; "
+                f"keeping {kept} as the fitted model. Interrupt again to abort.",
+                UserWarning,
+                stacklevel=5,
+            )
+        elif result.diverged_at is not None:
+            warnings.warn(
+                f"{prefix} the loss diverged at iteration {result.diverged_at}; "
+                f"restored the best iterate (iteration {result.best_index}). Lower "
+                "learning_rate_init or the regularizer's weights.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        elif not result.converged:
+            warnings.warn(
+                f"{prefix} Maximum iterations ({result.n_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
 
-    def _run(
-        self, X, observed, train, validation, model, reg, reg_module, device, *,
-        max_iter, record_every=None,
+    def _train_run(
+        self, X, observed, scaling, train_entries, validation, model, penalty,
+        device, *, max_iter, record_every=None, warm=False,
     ):  # fmt: skip
-        """Train ``model`` (and ``reg_module``) on ``device``; return a ``_Run``.
+        """Train ``model`` (and ``penalty``) on ``device``; return a ``_Run``.
 
         Sets no attribute: ``fit`` and the new-data rules of subclasses both use it.
+        The validation error is the mean squared error of the held-out entries in
+        scaled units, so stopping does not depend on the data's units.
         """
+        prefix = f"[{type(self).__name__}]"
         model = model.to(device)
-        if reg_module is not None:
-            reg_module = reg_module.to(device)
-        data = self._training_data(X, observed, train, validation, device)
-        start_time = time.perf_counter()
-        n_iter, loss_curve, val_scores, converged, history = self._train(
-            model, reg, reg_module, data, max_iter, record_every
+        if penalty is not None:
+            penalty = penalty.to(device)
+
+        def tensor(a):
+            return torch.as_tensor(a, dtype=torch.float32, device=device)
+
+        # Observed entries in scaled units, 0 elsewhere (missing values never read).
+        target = np.where(observed, scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)
+        inputs = self._model_inputs(X.shape, device)
+        trainer = Trainer(
+            model,
+            lambda: self._complete(model, inputs),
+            tensor(target),
+            tensor(train_entries / train_entries.sum()),
+            penalty=penalty,
+            view_shape=self._reg_shape(X.shape),
+            learning_rate=self.learning_rate_init,
+            val_weight=None
+            if validation is None
+            else tensor(validation / validation.sum()),
         )
-        seconds = time.perf_counter() - start_time
+        history, on_step = None, None
+        if record_every is not None:
+            history = {"iteration": [], "completion": [], "regularizer": []}
+
+            def on_step(iteration, result):
+                if iteration % record_every:
+                    return
+                # A host copy (and so a sync): the price of recording, paid only then.
+                history["iteration"].append(iteration)
+                history["completion"].append(
+                    scaling.from_scaled(result.completion.double().cpu().numpy())
+                )
+                history["regularizer"].append(
+                    {} if penalty is None else penalty.snapshot()
+                )
+
+        if self.verbose:
+            print(
+                f"{prefix} fitting {X.shape[0]}x{X.shape[1]} matrix, "
+                f"{int(train_entries.sum())} training / "
+                f"{0 if validation is None else int(validation.sum())} validation "
+                f"entries, device={device}"
+            )
+        progress = _progress_bar(max_iter, prefix, self.verbose)
+
+        def on_flush(losses, vals):
+            progress.update(len(losses))
+            postfix = {"loss": f"{losses[-1]:.3g}"}
+            if vals is not None:
+                postfix["val_mse"] = f"{vals[-1]:.3g}"
+            progress.set_postfix(postfix, refresh=False)
+
+        try:
+            result = train(
+                trainer, max_iter, StoppingRule(self.tol, self.n_iter_no_change),
+                warm=warm, on_step=on_step, on_flush=on_flush,
+            )  # fmt: skip
+        except DivergenceError as exc:
+            raise DivergenceError(
+                f"{prefix} {exc} Parameters: learning_rate_init="
+                f"{self.learning_rate_init}, reg={self.reg!r}."
+            ) from None
+        finally:
+            progress.close()
         model.eval()
         with torch.no_grad():
-            completion = self._complete(model, data.inputs).double().cpu().numpy()
+            completion = self._complete(model, inputs).double().cpu().numpy()
+        if not np.isfinite(completion).all():
+            raise DivergenceError(
+                f"{prefix} the fitted model outputs non-finite values; lower "
+                f"learning_rate_init={self.learning_rate_init} or the regularizer's "
+                "weights."
+            )
         return _Run(
             model=model.cpu(),
-            reg_module=None if reg_module is None else reg_module.cpu(),
-            completion=self._from_scaled(completion),
-            n_iter=n_iter,
-            loss_curve=loss_curve,
-            validation_scores=val_scores,
-            converged=converged,
+            penalty=None if penalty is None else penalty.cpu(),
+            completion=scaling.from_scaled(completion),
+            result=result,
             history=history,
-            seconds=seconds,
         )
 
     def _split(self, observed, rng):
@@ -341,22 +571,11 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "another validation_fraction, or early_stopping=False."
             )
         val_idx = rng.choice(obs_idx, size=n_val, replace=False)
-        train = observed.copy()
-        train.flat[val_idx] = False
+        train_entries = observed.copy()
+        train_entries.flat[val_idx] = False
         validation = np.zeros(observed.shape, dtype=bool)
         validation.flat[val_idx] = True
-        return train, validation
-
-    def _build(self, shape, train, generator):
-        """A new main model, a clone of ``reg`` and its trainable part (on CPU)."""
-        model = self._build_model(shape, generator)
-        if self.reg is None:
-            return model, None, None
-        reg = clone(self.reg)
-        module = reg.build(
-            self._reg_shape(shape), n_observed=int(train.sum()), generator=generator
-        )
-        return model, reg, module
+        return train_entries, validation
 
     def _reg_shape(self, shape):
         """The shape regularizers see: ``(H, W)``, or ``(H, W, C)`` with channels."""
@@ -364,141 +583,14 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             return tuple(shape)
         return (shape[0], shape[1] // self.n_channels, self.n_channels)
 
-    def _training_data(self, X, observed, train, validation, device):
-        def tensor(a):
-            return torch.as_tensor(a, dtype=torch.float32, device=device)
-
-        target = self._scaled_observed(X, observed)
-        val_weight = None
-        if validation is not None:
-            # Validation error in the data's units: weight by each column's span squared.
-            val_weight = tensor(validation * self._scale_span**2 / validation.sum())
-        return _TrainingData(
-            target=tensor(target),
-            train_weight=tensor(train / train.sum()),
-            val_weight=val_weight,
-            inputs=self._model_inputs(X.shape, device),
-            description=(
-                f"{X.shape[0]}x{X.shape[1]} matrix, {int(train.sum())} training / "
-                f"{0 if validation is None else int(validation.sum())} validation "
-                f"entries, device={device}"
-            ),
-        )
-
-    def _train(self, model, reg, reg_module, data, max_iter, record_every):
-        """Full-batch Adam on ``data``; the best iterate is restored when validating.
-
-        Returns ``(n_iter, loss_curve, validation_scores, converged, history)``:
-        ``converged`` tells whether the stopping rule fired before ``max_iter``;
-        ``history`` holds the snapshots taken every ``record_every`` steps (or None).
-        """
-        device = data.target.device
-        optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate_init)
-        reg_groups = [] if reg is None else reg.param_groups(reg_module)
-        reg_optimizer = torch.optim.Adam(reg_groups) if reg_groups else None
-        optimizers = [opt for opt in (optimizer, reg_optimizer) if opt is not None]
-        tracked = list(model.parameters())
-        if reg_module is not None:
-            tracked += list(reg_module.parameters())
-        validating = data.val_weight is not None
-        if validating:
-            best_val = torch.full((), float("inf"), device=device)
-            best_params = [p.detach().clone() for p in tracked]
-
-        prefix = f"[{type(self).__name__}]"
-        if self.verbose:
-            print(f"{prefix} fitting {data.description}")
-        progress = _progress_bar(max_iter, prefix, self.verbose)
-        history = None
-        if record_every is not None:
-            history = {"iteration": [], "completion": [], "regularizer": []}
-        loss_buffer = torch.zeros(_SYNC_EVERY, device=device)
-        val_buffer = torch.zeros(_SYNC_EVERY, device=device)
-        loss_curve, val_scores = [], []
-        best_seen, no_improvement, converged = math.inf, 0, False
-        model.train()
-        reg_shape = self._reg_shape(data.target.shape)  # (H, W) or (H, W, C)
-        n_iter = 0
-        for it in range(max_iter):
-            X_hat = self._complete(model, data.inputs)
-            if history is not None and it % record_every == 0:
-                # A host copy (and so a sync): the price of recording, paid only then.
-                history["iteration"].append(it)
-                history["completion"].append(
-                    self._from_scaled(X_hat.detach().double().cpu().numpy())
-                )
-                history["regularizer"].append(
-                    {} if reg is None else reg.snapshot(reg_module)
-                )
-            residual = X_hat - data.target
-            loss = (residual * residual * data.train_weight).sum()
-            if reg is not None:
-                X_view = X_hat.reshape(reg_shape)
-                loss = loss + reg.penalty(X_view, model=model, module=reg_module)
-            slot = it % _SYNC_EVERY
-            if validating:
-                # The error of the parameters *before* this step's update; keep them
-                # on the device (no host sync) when they are the best so far.
-                with torch.no_grad():
-                    r = residual.detach()
-                    val = (r * r * data.val_weight).sum()
-                    val_buffer[slot] = val
-                    better = val < best_val
-                    best_val = torch.where(better, val, best_val)
-                    for p, b in zip(tracked, best_params, strict=True):
-                        b.copy_(torch.where(better, p.detach(), b))
-            for opt in optimizers:
-                opt.zero_grad(set_to_none=True)
-            loss.backward()
-            for opt in optimizers:
-                opt.step()
-            loss_buffer[slot] = loss.detach()
-            n_iter = it + 1
-            if slot < _SYNC_EVERY - 1 and n_iter < max_iter:
-                continue
-            # One host read per _SYNC_EVERY steps; apply the stopping rule to each.
-            losses = loss_buffer[: slot + 1].tolist()
-            vals = val_buffer[: slot + 1].tolist() if validating else None
-            for i, step_loss in enumerate(losses):
-                if not math.isfinite(step_loss):
-                    raise FloatingPointError(
-                        f"{prefix} the loss became {step_loss} at iteration "
-                        f"{len(loss_curve) + 1}; lower learning_rate_init or the "
-                        "regularizer's weights."
-                    )
-                loss_curve.append(step_loss)
-                monitored = step_loss
-                if vals is not None:
-                    val_scores.append(-vals[i])
-                    monitored = vals[i]
-                if monitored < best_seen - self.tol:
-                    best_seen, no_improvement = monitored, 0
-                else:
-                    no_improvement += 1
-                converged = converged or no_improvement >= self.n_iter_no_change
-            progress.update(slot + 1)
-            postfix = {"loss": f"{loss_curve[-1]:.3g}"}
-            if vals is not None:
-                postfix["val_mse"] = f"{vals[-1]:.3g}"
-            progress.set_postfix(postfix, refresh=False)
-            if converged:
-                break
-        progress.close()
-
-        if validating:
-            with torch.no_grad():
-                for p, b in zip(tracked, best_params, strict=True):
-                    p.copy_(b)
-        return n_iter, loss_curve, val_scores, converged, history
-
     # ------------------------------------------------------------------ transform
     def transform(self, X, *, mask=None):
         """Return X with its missing entries completed.
 
-        On the matrix given to ``fit`` (same shape, observed entries and values) this
-        returns the fitted completion. Any other matrix goes to the estimator's rule
-        for new data (see its ``transform`` notes). Observed entries are returned
-        exactly as given.
+        On the matrix given to ``fit`` this returns the fitted completion, with the
+        fitted mask when ``mask`` is None (so ``fit(X, mask).transform(X)`` completes
+        the entries that ``mask`` hid). Any other matrix goes to the estimator's rule
+        for new data (see its Notes). Observed entries are returned exactly as given.
 
         Parameters
         ----------
@@ -513,16 +605,21 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
-        observed = self._observed_mask(X, None, mask)
-        same = (
-            X.shape == self._fit_shape
-            and np.array_equal(observed, self._observed_fit)
-            and np.array_equal(X[observed], self._X_fit[observed])
+        is_fitted_X = X.shape == self._X_fit.shape and np.array_equal(
+            X, self._X_fit, equal_nan=True
         )
-        completion = self._completion if same else self._transform_new(X, observed)
+        if mask is None and is_fitted_X:
+            observed = self._observed_fit
+        else:
+            observed = self._observed_mask(X, None, mask)
+        if is_fitted_X and np.array_equal(observed, self._observed_fit):
+            completion = self._completion
+        else:
+            completion = self._transform_new(X, observed)
         out = np.array(X, dtype=X.dtype, copy=True)
         missing = ~observed
-        out[missing] = completion[missing].astype(X.dtype)
+        limit = np.finfo(X.dtype).max  # a float32 output never overflows to inf
+        out[missing] = np.clip(completion[missing], -limit, limit).astype(X.dtype)
         if self.add_indicator:
             indicator = self.indicator_.transform(np.where(observed, X, np.nan))
             out = np.hstack([out, indicator.astype(X.dtype)])
@@ -549,13 +646,13 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Completion (data units) of a matrix that is not the fitted one."""
         raise ValueError(
             f"{type(self).__name__} completes the matrix it was fitted on; X differs "
-            f"from it (shape {X.shape} vs {self._fit_shape}, or other observed "
+            f"from it (shape {X.shape} vs {self._X_fit.shape}, or other observed "
             "entries). Call fit or fit_transform on the new matrix."
         )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = _is_nan(self.missing_values)
+        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -564,24 +661,10 @@ class _Run(NamedTuple):
     """What one training run produced (models on CPU, completion in data units)."""
 
     model: torch.nn.Module
-    reg_module: torch.nn.Module | None
+    penalty: Penalty | None
     completion: np.ndarray
-    n_iter: int
-    loss_curve: list
-    validation_scores: list
-    converged: bool
+    result: TrainResult
     history: dict | None
-    seconds: float
-
-
-class _TrainingData(NamedTuple):
-    """Tensors of one fit, on the training device."""
-
-    target: torch.Tensor  # scaled observed values, 0 elsewhere, (n_rows, n_cols)
-    train_weight: torch.Tensor  # 1/|train| on training entries, 0 elsewhere
-    val_weight: torch.Tensor | None  # span^2/|val| on validation entries, or None
-    inputs: object  # what the subclass's _complete needs (e.g. coordinates)
-    description: str  # for the verbose start message
 
 
 def _progress_bar(total, prefix, verbose):

@@ -8,6 +8,7 @@ import torch
 from inrr_sklearn._base import _BaseTorchImputer
 from inrr_sklearn._modules import DMFNet
 from inrr_sklearn._utils import Interval
+from inrr_sklearn.regularizers import INRR
 
 # Rows folded in per batched solve in ``transform`` (bounds the (rows, r, r) Gram stack).
 _FOLD_IN_ROWS = 4096
@@ -39,8 +40,9 @@ class DMFImputer(_BaseTorchImputer):
         with 1e-3, 21.3 dB with 1e-2); on tables 1e-2 measured on a par with 1e-3.
     max_iter : int, default=3000
         Maximum number of full-batch Adam steps.
-    tol : float, default=1e-6
-        Minimum decrease of the monitored quantity that counts as an improvement.
+    tol : float, default=1e-4
+        Minimum relative decrease of the monitored quantity that counts as an
+        improvement (as in :class:`INRImputer`).
     learning_rate_init : float, default=1e-3
         Adam learning rate of the factors.
     n_iter_no_change : int, default=300
@@ -50,9 +52,11 @@ class DMFImputer(_BaseTorchImputer):
         and restore the best iterate.
     validation_fraction : float, default=0.1
         Fraction of observed entries held out when ``early_stopping`` is True.
-    scaling : {"standard", "per_column", "global"}, default="standard"
-        Per-column standardisation (tables on any scales), per-column min-max, or one
-        min-max for the whole matrix (images); learned from observed entries.
+    scaling : {"standard", "per_column", "global", "none"}, default="standard"
+        Per-column standardisation (tables on any scales), per-column min-max, one
+        min-max for the whole matrix (images), or the values as given (:meth:`paper`);
+        learned from observed entries in float64 (unit-free); a constant column is
+        completed with its constant.
     fold_in_alpha : float, default=1e-3
         Ridge weight of the row solve that folds new rows in (see ``transform``).
     random_state : int, RandomState instance or None, default=None
@@ -85,7 +89,7 @@ class DMFImputer(_BaseTorchImputer):
     ----------
     model_ : DMFNet
         The trained factors, on CPU.
-    reg_, reg_module_, n_iter_, loss_curve_, validation_scores_, best_validation_score_,
+    reg_, penalty_, n_iter_, loss_curve_, validation_scores_, best_validation_score_,
     device_, n_features_in_, feature_names_in_, indicator_, history_
         As in :class:`INRImputer`.
 
@@ -146,7 +150,7 @@ class DMFImputer(_BaseTorchImputer):
         n_layers=3,
         init_scale=1e-2,
         max_iter=3000,
-        tol=1e-6,
+        tol=1e-4,
         learning_rate_init=1e-3,
         n_iter_no_change=300,
         early_stopping=True,
@@ -162,26 +166,57 @@ class DMFImputer(_BaseTorchImputer):
         add_indicator=False,
         record_every=None,
     ):
-        self.reg = reg
+        super().__init__(
+            reg=reg, max_iter=max_iter, tol=tol,
+            learning_rate_init=learning_rate_init, n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            scaling=scaling, random_state=random_state, verbose=verbose, device=device,
+            warm_start=warm_start, missing_values=missing_values,
+            n_channels=n_channels, add_indicator=add_indicator,
+            record_every=record_every,
+        )  # fmt: skip
         self.rank = rank
         self.n_layers = n_layers
         self.init_scale = init_scale
-        self.max_iter = max_iter
-        self.tol = tol
-        self.learning_rate_init = learning_rate_init
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.scaling = scaling
         self.fold_in_alpha = fold_in_alpha
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-        self.warm_start = warm_start
-        self.missing_values = missing_values
-        self.n_channels = n_channels
-        self.add_indicator = add_indicator
-        self.record_every = record_every
+
+    @classmethod
+    def paper(cls, reg="inrr", **overrides):
+        """The authors' DMF: depth 3 (m x m, m x n, n x n), init N(0, 1e-3^2), Adam
+        1e-3, 10,000 full-batch steps, no early stopping, data used as given.
+
+        Parameters
+        ----------
+        reg : "inrr", BaseRegularizer or None, default="inrr"
+            The regularizer; ``"inrr"`` is ``INRR.paper()``.
+        **overrides
+            Any other parameter (e.g. ``random_state``, ``device``, ``verbose``).
+
+        Returns
+        -------
+        imputer : DMFImputer
+        """
+        params = dict(
+            reg=INRR.paper() if isinstance(reg, str) and reg == "inrr" else reg,
+            rank=None,
+            n_layers=3,
+            init_scale=1e-3,
+            max_iter=10000,
+            learning_rate_init=1e-3,
+            early_stopping=False,
+            tol=0.0,
+            n_iter_no_change=10000,
+            scaling="none",
+        )
+        params.update(overrides)
+        return cls(**params)
+
+    def _architecture(self):
+        return {
+            "rank": self.rank,
+            "n_layers": self.n_layers,
+            "n_channels": self.n_channels,
+        }
 
     def _build_model(self, shape, generator):
         rank = min(shape) if self.rank is None else self.rank
@@ -195,7 +230,7 @@ class DMFImputer(_BaseTorchImputer):
     def _transform_new(self, X, observed):
         with torch.no_grad():
             V = self.model_.column_side().double().numpy()  # (r, n)
-        Z = self._scaled_observed(X, observed)
+        Z = np.where(observed, self._scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)
         mask = observed.astype(np.float64)
         eye = self.fold_in_alpha * np.eye(V.shape[0])
         codes = np.empty((X.shape[0], V.shape[0]))
@@ -204,5 +239,21 @@ class DMFImputer(_BaseTorchImputer):
             # Gram of each row's observed columns: V diag(m_i) V^T, batched.
             gram = np.einsum("rn,in,sn->irs", V, mask[rows], V) + eye
             rhs = (Z[rows] * mask[rows]) @ V.T
-            codes[rows] = np.linalg.solve(gram, rhs[..., None])[..., 0]
-        return self._from_scaled(codes @ V)
+            try:
+                codes[rows] = np.linalg.solve(gram, rhs[..., None])[..., 0]
+            except np.linalg.LinAlgError:  # singular (fold_in_alpha=0, few entries)
+                codes[rows] = (np.linalg.pinv(gram) @ rhs[..., None])[..., 0]
+        completion = self._scaling.from_scaled(codes @ V)
+        empty = ~observed.any(axis=1)
+        if empty.any():  # nothing to fold in: the fitted observed column means
+            completion[empty] = self._column_means()
+        return completion
+
+    def _column_means(self):
+        """Mean of each column's observed entries in ``fit`` (data units)."""
+        values = np.where(self._observed_fit, self._X_fit, np.nan).astype(np.float64)
+        counts = self._observed_fit.sum(axis=0)
+        sums = np.nansum(values, axis=0)
+        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        whole = np.nansum(values) / self._observed_fit.sum()
+        return np.where(counts > 0, means, whole)

@@ -9,7 +9,13 @@ from sklearn.utils import check_random_state
 
 from inrr_sklearn._base import _BaseTorchImputer
 from inrr_sklearn._modules import SirenNet
-from inrr_sklearn._utils import Interval, StrOptions, make_generator, resolve_device
+from inrr_sklearn._utils import (
+    Interval,
+    StrOptions,
+    check_layer_sizes,
+    make_generator,
+    resolve_device,
+)
 from inrr_sklearn.regularizers import INRR
 
 
@@ -35,9 +41,10 @@ class INRImputer(_BaseTorchImputer):
         Frequency factor of the other sine layers (1 in the authors' code).
     max_iter : int, default=1500
         Maximum number of full-batch Adam steps.
-    tol : float, default=1e-6
-        Minimum decrease of the monitored quantity (validation error with early
-        stopping, else the training loss) that counts as an improvement.
+    tol : float, default=1e-4
+        Minimum *relative* decrease of the monitored quantity (validation error with
+        early stopping, else the training loss) that counts as an improvement: a
+        value improves on the best ``b`` when it is below ``b * (1 - tol)``.
     learning_rate_init : float, default=1e-3
         Adam learning rate of the SIREN.
     n_iter_no_change : int, default=300
@@ -47,9 +54,13 @@ class INRImputer(_BaseTorchImputer):
         and restore the best iterate at the end.
     validation_fraction : float, default=0.1
         Fraction of observed entries held out when ``early_stopping`` is True.
-    scaling : {"global", "per_column"}, default="global"
+    scaling : {"global", "per_column", "none"}, default="global"
         Map observed values onto [0, 1] with one min-max for the whole matrix (images)
         or one per column (tabular data on different scales); inverted on output.
+        ``"none"`` uses the values as given (they must lie in [0, 1], the sigmoid's
+        range: the authors' setting, used by :meth:`paper`). Statistics are computed
+        in float64, so the result does not depend on the data's units; a constant
+        matrix (or, per column, a constant column) is completed with its constant.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation (through a local ``torch.Generator``) and the
         validation split.
@@ -80,6 +91,11 @@ class INRImputer(_BaseTorchImputer):
         Record a snapshot every ``record_every`` steps into ``history_`` (completion,
         regularizer state) for the plots of :mod:`inrr_sklearn.plotting`. Each record
         copies the matrix to the host; ``None`` records nothing.
+    init : {"default", "paper"}, default="default"
+        SIREN initialisation. Both draw the sine weights as the SIREN paper does;
+        ``"default"`` draws the biases and the linear head as ``torch.nn.Linear``,
+        ``"paper"`` as the INRR authors' layer (from the weights' bound
+        :math:`\\sqrt{6/\\mathrm{fan_{in}}}/\\omega`; used by :meth:`paper`).
 
     Attributes
     ----------
@@ -87,15 +103,16 @@ class INRImputer(_BaseTorchImputer):
         The trained network, on CPU.
     reg_ : BaseRegularizer or None
         The fitted copy of ``reg``.
-    reg_module_ : torch.nn.Module or None
-        The regularizer's trained part (INRR's tiny SIRENs), on CPU.
+    penalty_ : Penalty or None
+        The built regularizer (``reg_.build(...)``) with its trained parts (INRR's
+        tiny SIRENs), on CPU; ``penalty_.snapshot()`` gives its learned state.
     n_iter_ : int
         Number of steps run.
     loss_curve_ : list of float
         Training loss (data term + penalty) at each step.
     validation_scores_ : list of float
-        Negative mean squared error on the held-out entries at each step, in the data's
-        units (only with ``early_stopping``).
+        Negative mean squared error on the held-out entries at each step, in scaled
+        units (after ``scaling``; only with ``early_stopping``).
     best_validation_score_ : float
         Best of ``validation_scores_`` (only with ``early_stopping``).
     device_ : torch.device
@@ -164,12 +181,14 @@ class INRImputer(_BaseTorchImputer):
 
     _parameter_constraints: dict = {
         **_BaseTorchImputer._parameter_constraints,
-        # The sigmoid head needs values in [0, 1]: min-max scalings only.
-        "scaling": [StrOptions({"global", "per_column"})],
+        # The sigmoid head needs values in [0, 1]: min-max scalings, or "none" for
+        # data already in [0, 1] (the authors' setting).
+        "scaling": [StrOptions({"global", "per_column", "none"})],
         "hidden_layer_sizes": ["array-like"],
         "omega_0": [Interval(Real, 0, None, closed="neither")],
         "hidden_omega_0": [Interval(Real, 0, None, closed="neither")],
         "refit_max_iter": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"default", "paper"})],
     }
 
     def __init__(
@@ -180,7 +199,7 @@ class INRImputer(_BaseTorchImputer):
         omega_0=30.0,
         hidden_omega_0=1.0,
         max_iter=1500,
-        tol=1e-6,
+        tol=1e-4,
         learning_rate_init=1e-3,
         n_iter_no_change=300,
         early_stopping=True,
@@ -195,27 +214,22 @@ class INRImputer(_BaseTorchImputer):
         n_channels=1,
         add_indicator=False,
         record_every=None,
+        init="default",
     ):
-        self.reg = reg
+        super().__init__(
+            reg=reg, max_iter=max_iter, tol=tol,
+            learning_rate_init=learning_rate_init, n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            scaling=scaling, random_state=random_state, verbose=verbose, device=device,
+            warm_start=warm_start, missing_values=missing_values,
+            n_channels=n_channels, add_indicator=add_indicator,
+            record_every=record_every,
+        )  # fmt: skip
         self.hidden_layer_sizes = hidden_layer_sizes
         self.omega_0 = omega_0
         self.hidden_omega_0 = hidden_omega_0
-        self.max_iter = max_iter
-        self.tol = tol
-        self.learning_rate_init = learning_rate_init
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.scaling = scaling
-        self.random_state = random_state
-        self.verbose = verbose
-        self.device = device
-        self.warm_start = warm_start
-        self.missing_values = missing_values
         self.refit_max_iter = refit_max_iter
-        self.n_channels = n_channels
-        self.add_indicator = add_indicator
-        self.record_every = record_every
+        self.init = init
 
     @classmethod
     def paper(cls, reg="inrr", **overrides):
@@ -247,26 +261,30 @@ class INRImputer(_BaseTorchImputer):
             early_stopping=False,
             tol=0.0,
             n_iter_no_change=10001,
+            scaling="none",
+            init="paper",
         )
         params.update(overrides)
         return cls(**params)
 
+    def _architecture(self):
+        return {
+            "hidden_layer_sizes": check_layer_sizes(self.hidden_layer_sizes),
+            "omega_0": self.omega_0,
+            "hidden_omega_0": self.hidden_omega_0,
+            "n_channels": self.n_channels,
+        }
+
     def _build_model(self, shape, generator):
-        sizes = tuple(int(w) for w in self.hidden_layer_sizes)
-        if not sizes or min(sizes) < 1:
-            raise ValueError(
-                f"hidden_layer_sizes must be a non-empty tuple of positive ints; got "
-                f"{self.hidden_layer_sizes!r}."
-            )
         model = SirenNet(
             2,
-            sizes,
+            check_layer_sizes(self.hidden_layer_sizes),
             self.n_channels,
             self.omega_0,
             self.hidden_omega_0,
             output_activation="sigmoid",
         )
-        model.reset_parameters(generator)
+        model.reset_parameters(generator, self.init)
         return model
 
     def _model_inputs(self, shape, device):
@@ -288,24 +306,13 @@ class INRImputer(_BaseTorchImputer):
         observed_joint = np.vstack([self._observed_fit, observed])
         rng = check_random_state(self.random_state)
         generator = make_generator(rng)
-        train, validation = self._split(observed_joint, rng)
-        model = copy.deepcopy(self.model_)
-        reg_module = None
-        if self.reg_ is not None:
-            reg_module = self.reg_.build(
-                self._reg_shape(X_joint.shape),
-                n_observed=int(train.sum()),
-                generator=generator,
-            )
-            if self.reg_module_ is not None:
-                # Size-free parameters (INRR's tiny networks) start from the fit.
-                fitted = dict(self.reg_module_.named_parameters())
-                with torch.no_grad():
-                    for name, param in reg_module.named_parameters():
-                        if name in fitted and fitted[name].shape == param.shape:
-                            param.copy_(fitted[name])
-        run = self._run(
-            X_joint, observed_joint, train, validation, model, self.reg_, reg_module,
-            resolve_device(self.device), max_iter=self.refit_max_iter,
+        train_entries, validation = self._split(observed_joint, rng)
+        penalty = self._build_penalty(
+            self.reg_, X_joint.shape, train_entries, generator, self.penalty_
+        )
+        run = self._train_run(
+            X_joint, observed_joint, self._scaling, train_entries, validation,
+            copy.deepcopy(self.model_), penalty, resolve_device(self.device),
+            max_iter=self.refit_max_iter, warm=True,
         )  # fmt: skip
-        return run.completion[self._fit_shape[0] :]
+        return run.completion[self._X_fit.shape[0] :]

@@ -54,16 +54,20 @@ class SineLayer(nn.Module):
         self.bias = nn.Parameter(torch.empty(out_features))
         self.reset_parameters()
 
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Draw weights with the SIREN initialisation (paper supplement Sec. 1.5)."""
+    def reset_parameters(
+        self, generator: torch.Generator | None = None, init: str = "default"
+    ) -> None:
+        """Draw weights with the SIREN initialisation (paper supplement Sec. 1.5).
+
+        ``init="default"`` draws the bias as torch.nn.Linear does; ``"paper"`` draws
+        it from the weights' bound, as the INRR authors' SIREN layer does.
+        """
         fan_in = self.in_features
         bound = 1.0 / fan_in if self.is_first else math.sqrt(6.0 / fan_in) / self.omega
+        bias_bound = bound if init == "paper" else 1 / math.sqrt(fan_in)
         with torch.no_grad():
             self.weight.uniform_(-bound, bound, generator=generator)
-            # Same rule as torch.nn.Linear for the bias.
-            self.bias.uniform_(
-                -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in), generator=generator
-            )
+            self.bias.uniform_(-bias_bound, bias_bound, generator=generator)
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.sin(self.omega * nn.functional.linear(x, self.weight, self.bias))
@@ -193,14 +197,25 @@ class SirenNet(nn.Module):
             for i in range(len(hidden_layer_sizes))
         )
         self.head = nn.Linear(widths[-1], out_features)
+        self.hidden_omega = float(hidden_omega)
         self.output_activation = output_activation
         self.fused = fused
 
-    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Re-draw all weights from ``generator`` (SIREN init; head as torch.nn.Linear)."""
+    def reset_parameters(
+        self, generator: torch.Generator | None = None, init: str = "default"
+    ) -> None:
+        """Re-draw all weights from ``generator`` with the SIREN initialisation.
+
+        ``init="default"``: the head (weights and bias) and the sine layers' biases as
+        torch.nn.Linear draws them. ``init="paper"``: the INRR authors' layer, whose
+        biases and head use the sine weights' bound
+        :math:`\\sqrt{6/\\text{fan\\_in}}/\\omega` (with the hidden :math:`\\omega`).
+        """
         for layer in self.layers:
-            layer.reset_parameters(generator)
+            layer.reset_parameters(generator, init)
         bound = 1 / math.sqrt(self.head.in_features)
+        if init == "paper":
+            bound = math.sqrt(6.0 / self.head.in_features) / self.hidden_omega
         with torch.no_grad():
             self.head.weight.uniform_(-bound, bound, generator=generator)
             self.head.bias.uniform_(-bound, bound, generator=generator)

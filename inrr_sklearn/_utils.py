@@ -1,13 +1,17 @@
-"""Small helpers shared by the estimators: device resolution and seeded generators.
+"""Small helpers shared by the estimators: device resolution, seeded generators and
+layer-size checks.
 
 This is also the one module that imports scikit-learn's private helpers
-(``_fit_context`` and ``_param_validation``); the rest of the package takes them from
+(``_fit_context``, ``_param_validation`` and ``is_scalar_nan``); the rest of the package takes them from
 here, so a change in scikit-learn touches one file.
 """
+
+from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.base import _fit_context
+from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
 
 __all__ = [
@@ -15,6 +19,8 @@ __all__ = [
     "MissingValues",
     "StrOptions",
     "_fit_context",
+    "check_layer_sizes",
+    "is_scalar_nan",
     "make_generator",
     "resolve_device",
 ]
@@ -60,3 +66,22 @@ def make_generator(random_state: np.random.RandomState) -> torch.Generator:
     generator = torch.Generator(device="cpu")
     generator.manual_seed(int(random_state.randint(np.iinfo(np.int32).max)))
     return generator
+
+
+def check_layer_sizes(sizes, name="hidden_layer_sizes"):
+    """A tuple of positive ints from ``sizes``, or a ``ValueError`` naming the problem.
+
+    Integers only: ``2.5`` is refused rather than truncated, ``0`` rather than left to
+    fail inside torch.
+    """
+    try:
+        values = tuple(sizes)
+    except TypeError:
+        values = None
+    if not values or not all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values
+    ):
+        raise ValueError(
+            f"{name} must be a non-empty sequence of positive integers; got {sizes!r}."
+        )
+    return tuple(int(v) for v in values)

@@ -7,6 +7,11 @@ pixels, :math:`\\mathrm{NMAE} = \\sum_{\\bar\\Omega} |\\hat X - X| /
 (|\\bar\\Omega| \\, (X_{\\max} - X_{\\min}))`.
 """
 
+import os
+import struct
+import warnings
+import zlib
+
 import numpy as np
 
 __all__ = [
@@ -43,23 +48,59 @@ def load_image(name="camera", size=96):
     return image
 
 
-def read_image(path, *, gray=False):
+def read_image(path, *, gray=False, return_dtype=False):
     """Read an image file into floats in [0, 1] (H x W, or H x W x 3 for colour).
 
-    An alpha channel is dropped; ``gray=True`` converts colour to luminance.
+    An alpha channel is dropped; ``gray=True`` converts colour to luminance. An
+    integer sample ``v`` becomes ``v / max`` (``max`` = 255 in an 8-bit file, 65535 in
+    a 16-bit one), which :func:`write_image` with the same ``dtype`` writes back as
+    ``v``.
+
+    Pillow, which scikit-image uses for PNG, reads 16-bit *colour* PNGs as 8-bit; such
+    a file is read with OpenCV when it is installed (``opencv-python-headless``),
+    otherwise it is read as 8-bit with a warning. 16-bit grayscale PNGs and 16-bit TIFFs
+    need nothing more.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Any format scikit-image reads (PNG, JPEG, TIFF, BMP...).
+    gray : bool, default=False
+        Convert a colour image to luminance.
+    return_dtype : bool, default=False
+        Also return the dtype of the samples as read from the file.
+
+    Returns
+    -------
+    image : ndarray of shape (H, W) or (H, W, 3), float64 in [0, 1]
+    dtype : numpy.dtype
+        Only with ``return_dtype=True``: the file's sample type (``uint8``, ``uint16``,
+        ``bool`` for 1-bit images, ``float32``...); pass ``uint16`` on to
+        :func:`write_image` to keep 16-bit files 16-bit.
 
     Raises
     ------
     ValueError
-        If the file cannot be read as an image (the message names the file).
+        If the file cannot be read as an image (the one-line message names the file).
     """
     from skimage import color, io, util
 
+    if not os.path.exists(path):
+        raise ValueError(f"cannot read {path!s}: no such file.")
+    if os.path.isdir(path):
+        raise ValueError(f"cannot read {path!s}: it is a folder, not an image file.")
     try:
-        image = io.imread(path)
+        raw = np.asarray(io.imread(path))
     except Exception as exc:  # imageio raises many types; name the file in one error
-        raise ValueError(f"cannot read {path!s} as an image: {exc}") from exc
-    image = util.img_as_float(np.asarray(image))
+        reason = next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+        raise ValueError(f"cannot read {path!s} as an image: {reason}") from exc
+    header = _png_header(path)  # (bit depth, colour type), or None
+    if raw.dtype != np.uint16 and header is not None and header[0] == 16:
+        raw = _read_png16(path, raw, gray=header[1] in (0, 4))
+    if raw.dtype.kind == "u":  # v / max in float64, so that write_image gives v back
+        image = raw / np.iinfo(raw.dtype).max
+    else:  # bool, signed integers, floats: scikit-image's conventions
+        image = util.img_as_float(raw)
     if image.ndim == 3 and image.shape[2] in (2, 4):  # drop alpha
         image = image[..., :-1]
     if image.ndim == 3 and image.shape[2] == 1:
@@ -68,18 +109,130 @@ def read_image(path, *, gray=False):
         image = color.rgb2gray(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"{path!s} has shape {image.shape}; expected an image.")
-    return image
+    return (image, raw.dtype) if return_dtype else image
 
 
-def write_image(path, image):
-    """Write a float image in [0, 1] (clipped) as 8-bit PNG/JPEG/... by its suffix."""
-    from skimage import io, util
+def write_image(path, image, *, dtype=np.uint8):
+    """Write a float image in [0, 1] (clipped) as an 8- or 16-bit file, by its suffix.
 
-    io.imsave(path, util.img_as_ubyte(np.clip(image, 0.0, 1.0)), check_contrast=False)
+    Each value ``x`` is written as ``round(x * max)`` with ``max`` = 255 (``uint8``) or
+    65535 (``uint16``): a value ``v / max`` read by :func:`read_image` from a file of
+    the same depth is written back as exactly ``v``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Where to write; the suffix picks the format (``.png``, ``.jpg``, ``.tif``,
+        ``.bmp``...). 16-bit needs PNG or TIFF.
+    image : array-like of shape (H, W) or (H, W, C)
+        Values in [0, 1]; outside values are clipped.
+    dtype : {numpy.uint8, numpy.uint16}, default=numpy.uint8
+        Sample type of the file.
+
+    Raises
+    ------
+    ValueError
+        If ``dtype`` is not ``uint8`` or ``uint16``, if a 16-bit image is asked for in
+        a format that holds only 8 bits (JPEG, BMP), or if ``image`` has NaN or
+        infinite values.
+    """
+    from skimage import io
+
+    dtype = np.dtype(dtype)
+    if dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"dtype must be uint8 or uint16, got {dtype}.")
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if dtype == np.uint16 and suffix in (".jpg", ".jpeg", ".bmp"):
+        raise ValueError(
+            f"cannot write {path!s} as 16-bit: {suffix[1:].upper()} holds 8 bits per "
+            "channel; use .png or .tif."
+        )
+    image = np.asarray(image, dtype=np.float64)
+    if not np.all(np.isfinite(image)):
+        raise ValueError(
+            f"cannot write {path!s}: the image has NaN or infinite values."
+        )
+    data = np.rint(np.clip(image, 0.0, 1.0) * np.iinfo(dtype).max).astype(dtype)
+    if dtype == np.uint16 and suffix == ".png" and data.ndim == 3:
+        _write_png16(path, data)  # Pillow writes 16-bit PNGs in grayscale only
+    else:
+        io.imsave(path, data, check_contrast=False)
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> gray, gray+alpha, RGB, RGBA
+
+
+def _png_header(path):
+    """(bit depth, colour type) from a PNG file's header; None if not a PNG."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(26)
+    except OSError:
+        return None
+    if len(head) < 26 or head[:8] != _PNG_SIGNATURE or head[12:16] != b"IHDR":
+        return None
+    return head[24], head[25]
+
+
+def _read_png16(path, fallback, *, gray=False):
+    """A 16-bit colour PNG with its 16 bits (OpenCV), or ``fallback`` with a warning."""
+    try:
+        import cv2
+
+        data = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except ImportError:
+        data = None
+    if data is None or data.dtype != np.uint16:
+        warnings.warn(
+            f"{path!s} is a 16-bit colour PNG, which Pillow reads as 8-bit: install "
+            "opencv-python-headless to keep its 16 bits, or convert it to 16-bit TIFF.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return fallback
+    if data.ndim == 3 and gray:  # OpenCV expands gray + alpha to BGRA
+        data = data[..., [0, 3]]
+    elif data.ndim == 3:  # OpenCV orders colours BGR(A)
+        data = data[..., [2, 1, 0, 3][: data.shape[2]]]
+    return data
+
+
+def _write_png16(path, data):
+    """Write ``uint16`` data of shape (H, W, C), C in 1..4, as a 16-bit PNG."""
+
+    def chunk(tag, body):
+        return (
+            struct.pack(">I", len(body))
+            + tag
+            + body
+            + struct.pack(">I", zlib.crc32(tag + body))
+        )
+
+    height, width = data.shape[:2]
+    channels = 1 if data.ndim == 2 else data.shape[2]
+    header = struct.pack(
+        ">IIBBBBB", width, height, 16, _PNG_COLOUR_TYPES[channels], 0, 0, 0
+    )
+    rows = np.ascontiguousarray(data, dtype=">u2").reshape(height, -1).view(np.uint8)
+    scanlines = np.hstack([np.zeros((height, 1), np.uint8), rows])  # filter 0: none
+    with open(path, "wb") as file:
+        file.write(
+            _PNG_SIGNATURE
+            + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(scanlines.tobytes(), 6))
+            + chunk(b"IEND", b"")
+        )
 
 
 def image_scores(truth, completed, observed, *, data_range=1.0):
     """PSNR over all and over missing pixels, SSIM, NMAE on missing pixels.
+
+    Works for any image of at least 1 x 1 pixel. SSIM uses scikit-image's 7 x 7
+    window, or the largest odd window that fits an image with a side under 7 pixels
+    (5 x 5 for a 5 x 5 or 6 x 6 image, 3 x 3 for a 3 x 3 or 4 x 4 one); an image with
+    a side under 3 pixels has no SSIM, reported as NaN. With no missing pixel the
+    missing-pixel scores are NaN; a perfect completion has an infinite PSNR.
 
     Parameters
     ----------
@@ -92,23 +245,42 @@ def image_scores(truth, completed, observed, *, data_range=1.0):
     Returns
     -------
     scores : dict
-        ``psnr_all``, ``psnr_missing``, ``ssim``, ``nmae_missing``.
+        ``psnr_all``, ``psnr_missing``, ``ssim``, ``nmae_missing`` (floats; see above
+        for NaN and infinite values).
     """
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-    missing = ~np.asarray(observed, dtype=bool)
-    channel_axis = 2 if truth.ndim == 3 else None
+    truth = np.asarray(truth, dtype=np.float64)
+    completed = np.asarray(completed, dtype=np.float64)
+    missing = ~np.broadcast_to(np.asarray(observed, dtype=bool), truth.shape)
+
+    def psnr(true, test):
+        if true.size == 0:
+            return float("nan")
+        with np.errstate(divide="ignore"):  # identical: inf, not a warning
+            return float(peak_signal_noise_ratio(true, test, data_range=data_range))
+
+    side = min(truth.shape[:2])
+    win_size = min(7, side if side % 2 else side - 1)
+    ssim = float("nan")
+    if win_size >= 3:
+        ssim = float(
+            structural_similarity(
+                truth,
+                completed,
+                data_range=data_range,
+                channel_axis=2 if truth.ndim == 3 else None,
+                win_size=win_size,
+            )
+        )
+    nmae = float("nan")
+    if missing.any():
+        nmae = float(np.abs(completed[missing] - truth[missing]).mean() / data_range)
     return {
-        "psnr_all": peak_signal_noise_ratio(truth, completed, data_range=data_range),
-        "psnr_missing": peak_signal_noise_ratio(
-            truth[missing], completed[missing], data_range=data_range
-        ),
-        "ssim": structural_similarity(
-            truth, completed, data_range=data_range, channel_axis=channel_axis
-        ),
-        "nmae_missing": float(
-            np.abs(completed[missing] - truth[missing]).mean() / data_range
-        ),
+        "psnr_all": psnr(truth, completed),
+        "psnr_missing": psnr(truth[missing], completed[missing]),
+        "ssim": ssim,
+        "nmae_missing": nmae,
     }
 
 
@@ -143,20 +315,16 @@ def image_imputer(method="inr+inrr", *, n_channels=1, **params):
     -------
     imputer : INRImputer or DMFImputer
     """
-    from inrr_sklearn import AIR, INRR, L2, TV, DMFImputer, INRImputer
+    from inrr_sklearn import DMFImputer, INRImputer
+    from inrr_sklearn.regularizers import make_regularizer
 
-    regs = {"l2": L2, "tv": TV, "air": AIR, "inrr": INRR}
-    model, *reg_names = method.lower().split("+")
-    if model not in ("inr", "dmf") or not set(reg_names) <= set(regs):
+    model, _, reg_names = method.lower().partition("+")
+    if model not in ("inr", "dmf"):
         raise ValueError(
             f"unknown method {method!r}: a model ('inr' or 'dmf') optionally followed "
-            f"by '+' regularizers from {sorted(regs)}, e.g. one of {IMAGE_METHODS}."
+            f"by '+' regularizers, e.g. one of {IMAGE_METHODS}."
         )
-    reg = (
-        sum((regs[name]() for name in reg_names[1:]), regs[reg_names[0]]())
-        if reg_names
-        else None
-    )
+    reg = make_regularizer(reg_names) if reg_names else None
     if model == "inr":
         return INRImputer(reg=reg, n_channels=n_channels, **params)
     return DMFImputer(reg=reg, n_channels=n_channels, scaling="global", **params)

@@ -1,15 +1,23 @@
 """Missing-entry patterns for experiments: random, text, scribble and patch masks.
 
 Every function returns a boolean array of the requested shape with **True = observed**
-(the convention of ``INRImputer.fit(X, mask)``), and is deterministic for a given
-``random_state``.
+(the convention of ``INRImputer.fit(X, mask)``, the opposite of scikit-image's and
+OpenCV's inpainting masks), and is deterministic for a given ``random_state``.
+:func:`make_mask` is the one name -> mask table (CLI, demo, benchmarks).
 """
 
 import numpy as np
 from scipy import ndimage
 from sklearn.utils import check_random_state
 
-__all__ = ["patch_mask", "random_mask", "scribble_mask", "text_mask"]
+__all__ = [
+    "MASK_KINDS",
+    "make_mask",
+    "patch_mask",
+    "random_mask",
+    "scribble_mask",
+    "text_mask",
+]
 
 
 def random_mask(shape, missing_rate=0.5, random_state=None):
@@ -91,3 +99,42 @@ def patch_mask(shape, patches=((70, 100, 150, 190), (200, 230, 200, 230)), size=
             int(c0 * shape[1] / size) : int(c1 * shape[1] / size),
         ] = False
     return mask
+
+
+#: Mask kinds accepted by :func:`make_mask`.
+MASK_KINDS = ("random", "text", "scribble", "patch")
+
+
+def make_mask(kind, shape, *, missing_rate=0.5, random_state=None):
+    """A mask by kind name (True = observed).
+
+    Parameters
+    ----------
+    kind : {"random", "text", "scribble", "patch"}
+        :func:`random_mask` (``missing_rate``), :func:`text_mask`,
+        :func:`scribble_mask` or :func:`patch_mask` (the paper's two holes).
+    shape : tuple of int
+    missing_rate : float, default=0.5
+        For ``"random"`` only.
+    random_state : int, RandomState instance or None
+        For ``"random"`` and ``"scribble"``.
+
+    Returns
+    -------
+    mask : ndarray of bool, True = observed
+
+    Examples
+    --------
+    >>> from inrr_sklearn.masks import make_mask
+    >>> make_mask("random", (2, 3), missing_rate=0.5, random_state=0).shape
+    (2, 3)
+    """
+    if kind == "random":
+        return random_mask(shape, missing_rate, random_state=random_state)
+    if kind == "text":
+        return text_mask(shape)
+    if kind == "scribble":
+        return scribble_mask(shape, random_state=random_state)
+    if kind == "patch":
+        return patch_mask(shape)
+    raise ValueError(f"unknown mask kind {kind!r}: use one of {MASK_KINDS}.")

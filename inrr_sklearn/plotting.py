@@ -227,8 +227,8 @@ def plot_similarity(estimator, *, side="row", n_panels=4):
             if factor is not None:
                 panels.append((f"step {records[i][0]}", similarity_from_factor(factor)))
     if not panels:
-        module = getattr(estimator, "reg_module_", None)
-        snapshot = {} if module is None else estimator.reg_.snapshot(module)
+        penalty = getattr(estimator, "penalty_", None)
+        snapshot = {} if penalty is None else penalty.snapshot()
         factor = _inrr_factors(snapshot, side)
         if factor is None:
             raise ValueError(

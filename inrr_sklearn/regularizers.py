@@ -5,20 +5,24 @@ The contract
 ------------
 A regularizer is a scikit-learn ``BaseEstimator`` that holds hyperparameters only, so
 ``clone``, ``get_params`` and ``GridSearchCV`` reach them as ``reg__<name>``. During
-``fit`` the imputer clones it and calls two methods:
+``fit`` the imputer clones it and calls one method:
 
-``build(shape, *, n_observed, generator) -> torch.nn.Module or None``
-    Create the trainable part, if any (INRR's two tiny SIRENs, AIR's free matrices),
-    initialised on CPU from ``generator``. The imputer moves it to its device, keeps it
-    as ``reg_module_`` and trains its parameters jointly with the main model (one loss,
-    one backward pass) using the learning rates from ``param_groups``.
-``penalty(X, *, model, module) -> 0-dim Tensor``
-    The penalty for the current completed matrix ``X`` (shape ``(n_rows, n_cols)``, or
+``build(shape, *, n_observed, generator, previous=None) -> Penalty``
+    A self-contained penalty module (a :class:`Penalty`, i.e. a ``torch.nn.Module``):
+    its ``forward(X, model)`` returns the weighted penalty (a differentiable 0-dim
+    tensor) of the completed matrix ``X`` (shape ``(n_rows, n_cols)``, or
     ``(n_rows, n_cols, n_channels)`` for multi-channel images, in the imputer's scaled
-    units, differentiable), the main ``model`` and the built ``module``. Penalties on
-    the output act along the two spatial modes and sum over channels.
-    The imputer adds it, already multiplied by its weights, to the mean squared error
-    over observed entries.
+    units) and of the main ``model``. It owns its scales (buffers), its trainable
+    parts (INRR's two tiny SIRENs, AIR's free matrices; initialised on CPU from
+    ``generator``), their optimizer groups (``param_groups()``) and a
+    ``snapshot()`` of its learned state for plots. ``previous``, a penalty built
+    earlier by a regularizer of the same kind, makes the new one start from its
+    learned state where the shapes allow (warm starts and refits on new rows).
+
+The imputer keeps the built module as ``penalty_``, moves it to its device and adds
+its output to the mean squared error over observed entries; penalties on the output
+act along the two spatial modes and sum over channels. Names map to regularizers in
+one place, :func:`make_regularizer` (``"inrr+tv"``).
 
 Regularizers add up: ``INRR() + TV()`` is ``SumRegularizer(INRR(), TV())``, whose nested
 parameters are ``first__alpha_row``, ``second__alpha`` and so on.
@@ -40,75 +44,118 @@ from sklearn.base import BaseEstimator
 from torch import Tensor, nn
 
 from inrr_sklearn._modules import SirenNet
-from inrr_sklearn._utils import Interval, StrOptions
+from inrr_sklearn._utils import Interval, StrOptions, check_layer_sizes
 
 __all__ = [
     "AIR",
     "INRR",
     "L2",
+    "REGULARIZERS",
     "TV",
     "BaseRegularizer",
+    "Penalty",
     "SumRegularizer",
+    "make_regularizer",
     "similarity_from_factor",
 ]
+
+
+class Penalty(nn.Module):
+    """A built regularizer: ``forward(X, model)`` is the weighted penalty.
+
+    Subclasses set ``learning_rate`` when they have trainable parameters and override
+    ``snapshot`` when their learned state is worth plotting.
+
+    Shape:
+        - Input ``X``: ``(n_rows, n_cols)`` or ``(n_rows, n_cols, n_channels)``
+        - Output: ``()`` (a scalar)
+    """
+
+    learning_rate = None
+
+    def param_groups(self) -> list[dict]:
+        """Optimizer parameter groups of the trainable parts (empty if none)."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        if not params:
+            return []
+        return [{"params": params, "lr": self.learning_rate}]
+
+    def snapshot(self) -> dict:
+        """Numpy copies of the learned state worth plotting (empty by default)."""
+        return {}
+
+    def start_from(self, previous: "Penalty | None") -> None:
+        """Copy the learned parameters of ``previous`` whose names and shapes match."""
+        if previous is None:
+            return
+        learned = dict(previous.named_parameters())
+        with torch.no_grad():
+            for name, param in self.named_parameters():
+                old = learned.get(name)
+                if old is not None and old.shape == param.shape:
+                    param.copy_(old)
 
 
 class BaseRegularizer(BaseEstimator):
     """Base class for regularizers (see the module docstring for the contract).
 
     Subclasses define ``__init__`` with keyword hyperparameters only and implement
-    ``penalty``; those with trainable parts also implement ``build`` and set
-    ``learning_rate_init``.
+    ``_build_penalty(shape, n_observed, generator)`` returning a :class:`Penalty`.
     """
 
     _parameter_constraints: dict = {}
 
-    def build(self, shape, *, n_observed, generator):
-        """Create the trainable part for a matrix of ``shape``; ``None`` if there is none.
+    def build(self, shape, *, n_observed, generator, previous=None):
+        """The penalty module for a matrix of ``shape`` (validates the parameters).
 
         Parameters
         ----------
         shape : tuple of int
-            ``(n_rows, n_cols)`` of the matrix being completed.
+            ``(n_rows, n_cols)`` or ``(n_rows, n_cols, n_channels)``.
         n_observed : int
             Number of observed entries used in the data term.
         generator : torch.Generator
             Source of randomness for the initialisation (CPU).
+        previous : Penalty or None, default=None
+            A penalty built before; the new one starts from its learned parameters
+            where names and shapes match.
 
         Returns
         -------
-        module : torch.nn.Module or None
+        penalty : Penalty
         """
         self._validate_params()
-        return None
+        penalty = self._build_penalty(tuple(shape), n_observed, generator)
+        penalty.start_from(previous)
+        return penalty
 
-    def param_groups(self, module):
-        """Optimizer parameter groups for ``module`` (the output of ``build``)."""
-        if module is None:
-            return []
-        params = [p for p in module.parameters() if p.requires_grad]
-        if not params:
-            return []
-        return [{"params": params, "lr": self.learning_rate_init}]
-
-    def penalty(self, X, *, model, module):
-        """Weighted penalty of the completed matrix ``X`` (a 0-dim tensor)."""
+    def _build_penalty(self, shape, n_observed, generator):
         raise NotImplementedError
-
-    def snapshot(self, module):
-        """Numpy copies of the learned state worth plotting (for ``record_every``).
-
-        Returns
-        -------
-        state : dict of str to ndarray
-            Empty for regularizers without a learned state.
-        """
-        return {}
 
     def __add__(self, other):
         if not isinstance(other, BaseRegularizer):
             return NotImplemented
         return SumRegularizer(self, other)
+
+
+class _SumPenalty(Penalty):
+    def __init__(self, first: Penalty, second: Penalty) -> None:
+        super().__init__()
+        self.first = first
+        self.second = second
+
+    def forward(self, X: Tensor, model: nn.Module) -> Tensor:
+        return self.first(X, model) + self.second(X, model)
+
+    def param_groups(self) -> list[dict]:
+        return self.first.param_groups() + self.second.param_groups()
+
+    def snapshot(self) -> dict:
+        return {
+            f"{name}__{key}": value
+            for name in ("first", "second")
+            for key, value in getattr(self, name).snapshot().items()
+        }
 
 
 class SumRegularizer(BaseRegularizer):
@@ -132,43 +179,12 @@ class SumRegularizer(BaseRegularizer):
         self.first = first
         self.second = second
 
-    def build(self, shape, *, n_observed, generator):
-        self._validate_params()
-        modules = [
-            reg.build(shape, n_observed=n_observed, generator=generator)
-            for reg in (self.first, self.second)
-        ]
-        if all(m is None for m in modules):
-            return None
-        return nn.ModuleList([m if m is not None else nn.Identity() for m in modules])
-
-    @staticmethod
-    def _parts(module):
-        """The two terms' modules (None where a term has no trainable part)."""
-        if module is None:
-            return None, None
-        return tuple(None if isinstance(m, nn.Identity) else m for m in module)
-
-    def param_groups(self, module):
-        first_module, second_module = self._parts(module)
-        return self.first.param_groups(first_module) + self.second.param_groups(
-            second_module
-        )
-
-    def snapshot(self, module):
-        first_module, second_module = self._parts(module)
-        return {
-            **{f"first__{k}": v for k, v in self.first.snapshot(first_module).items()},
-            **{
-                f"second__{k}": v
-                for k, v in self.second.snapshot(second_module).items()
-            },
-        }
-
-    def penalty(self, X, *, model, module):
-        first_module, second_module = self._parts(module)
-        return self.first.penalty(X, model=model, module=first_module) + (
-            self.second.penalty(X, model=model, module=second_module)
+    def _build_penalty(self, shape, n_observed, generator):
+        return _SumPenalty(
+            *(
+                reg.build(shape, n_observed=n_observed, generator=generator)
+                for reg in (self.first, self.second)
+            )
         )
 
 
@@ -307,6 +323,11 @@ class INRR(BaseRegularizer):
         for images (``k^2 n`` at most ``2**27`` per side, e.g. 512 x 512), not for
         tall tables. An extension of ours, not the paper's; measured in
         ``docs/replication.md``.
+    init : {"default", "paper"}, default="default"
+        Initialisation of the tiny SIRENs (see :class:`INRImputer`'s ``init``).
+        ``"paper"``, the authors' layer, draws the output layer (32 -> r) from
+        :math:`U(\\pm\\sqrt{6/32}) = U(\\pm 0.433)` instead of ``torch.nn.Linear``'s
+        :math:`U(\\pm 0.177)`: a sharper initial softmax.
 
     Notes
     -----
@@ -346,6 +367,7 @@ class INRR(BaseRegularizer):
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "normalize": ["boolean"],
         "energy": [StrOptions({"dirichlet", "l1"})],
+        "init": [StrOptions({"default", "paper"})],
     }
 
     def __init__(
@@ -360,6 +382,7 @@ class INRR(BaseRegularizer):
         learning_rate_init=1e-2,
         normalize=True,
         energy="dirichlet",
+        init="default",
     ):
         self.alpha_row = alpha_row
         self.alpha_col = alpha_col
@@ -370,11 +393,12 @@ class INRR(BaseRegularizer):
         self.learning_rate_init = learning_rate_init
         self.normalize = normalize
         self.energy = energy
+        self.init = init
 
     @classmethod
     def paper(cls, **overrides):
         """INRR as the authors run it: r = 256, tiny net 32 x 5, omega_0 5, lr 1e-4,
-        weights 1e-6 in their (unnormalised) convention."""
+        weights 1e-6 in their (unnormalised) convention, their initialisation."""
         params = dict(
             alpha_row=1e-6,
             alpha_col=1e-6,
@@ -384,12 +408,12 @@ class INRR(BaseRegularizer):
             hidden_omega_0=1.0,
             learning_rate_init=1e-4,
             normalize=False,
+            init="paper",
         )
         params.update(overrides)
         return cls(**params)
 
-    def build(self, shape, *, n_observed, generator):
-        self._validate_params()
+    def _build_penalty(self, shape, n_observed, generator):
         if self.energy == "l1":
             n_entries = math.prod(shape)
             for side, k in (("row", shape[0]), ("column", shape[1])):
@@ -399,40 +423,54 @@ class INRR(BaseRegularizer):
                         f"pairs of {n_entries // k} entries exceed {_L1_MAX_ELEMENTS:,} "
                         "elements. Use energy='dirichlet' (factored, any size)."
                     )
-        sizes = tuple(int(w) for w in self.hidden_layer_sizes)
-        module = nn.ModuleDict(
-            {
-                side: _SimilarityINR(
-                    n, sizes, self.rank, self.omega_0, self.hidden_omega_0
-                )
-                for side, n in (("row", shape[0]), ("col", shape[1]))
-            }
-        )
-        for side in module.values():
-            side.net.reset_parameters(generator)
+        sizes = check_layer_sizes(self.hidden_layer_sizes, "INRR's hidden_layer_sizes")
         if self.normalize:
-            row_scale, col_scale = _mode_scales(shape, self.rank)
+            scales = _mode_scales(shape, self.rank)
         else:
-            row_scale = col_scale = math.prod(shape) / n_observed
-        module.register_buffer("scales", torch.tensor([row_scale, col_scale]))
-        return module
+            scales = [math.prod(shape) / n_observed] * 2
+        penalty = _INRRPenalty(
+            shape, sizes, self.rank, self.omega_0, self.hidden_omega_0,
+            alphas=(self.alpha_row, self.alpha_col), scales=scales,
+            energy=self.energy, learning_rate=self.learning_rate_init,
+        )  # fmt: skip
+        for side in (penalty.row, penalty.col):
+            side.net.reset_parameters(generator, self.init)
+        return penalty
 
-    def penalty(self, X, *, model, module):
+
+class _INRRPenalty(Penalty):
+    """INRR built for one matrix: a similarity INR per side and their energies.
+
+    ``scales`` holds the normalisation :math:`c` of each side; ``alphas`` the weights.
+    """
+
+    def __init__(
+        self, shape, hidden_layer_sizes, rank, omega_0, hidden_omega_0, *,
+        alphas, scales, energy, learning_rate,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.row, self.col = (
+            _SimilarityINR(k, hidden_layer_sizes, rank, omega_0, hidden_omega_0)
+            for k in shape[:2]
+        )
+        self.alphas = tuple(float(a) for a in alphas)
+        self.register_buffer("scales", torch.tensor(scales, dtype=torch.float32))
+        self.energy = energy
+        self.learning_rate = learning_rate
+
+    def forward(self, X: Tensor, model: nn.Module) -> Tensor:
         energy = l1_energy_dense if self.energy == "l1" else dirichlet_energy_factored
         total = X.new_zeros(())
-        if self.alpha_row > 0:
-            P = module["row"].probabilities()
-            total = total + self.alpha_row * module.scales[0] * (
-                energy(unfold(X, 0), P)
-            )
-        if self.alpha_col > 0:
-            P = module["col"].probabilities()
-            total = total + self.alpha_col * module.scales[1] * (
-                energy(unfold(X, 1), P)
-            )
+        for mode, (side, alpha) in enumerate(zip(self.sides(), self.alphas)):
+            if alpha > 0:
+                P = side.probabilities()
+                total = total + alpha * self.scales[mode] * energy(unfold(X, mode), P)
         return total
 
-    def snapshot(self, module):
+    def sides(self):
+        return (self.row, self.col)
+
+    def snapshot(self) -> dict:
         """The factors :math:`P` (k x r, rows on the simplex) of both similarities.
 
         Keys ``"row"`` and ``"col"``; :func:`similarity_from_factor` turns one into
@@ -440,16 +478,19 @@ class INRR(BaseRegularizer):
         """
         with torch.no_grad():
             return {
-                side: module[side].probabilities().double().cpu().numpy()
-                for side in ("row", "col")
+                name: side.probabilities().double().cpu().numpy()
+                for name, side in (("row", self.row), ("col", self.col))
             }
 
-    def similarity(self, module, side="row"):
-        """The learned adjacency :math:`A` (zero diagonal) of a built module, as numpy.
+    def similarity(self, side="row"):
+        """The learned adjacency :math:`A` (zero diagonal) as numpy.
 
         Forms the k x k matrix: for inspection and plots, not for training.
         """
-        return similarity_from_factor(self.snapshot(module)[side])
+        return similarity_from_factor(self.snapshot()[side])
+
+    def extra_repr(self) -> str:
+        return f"alphas={self.alphas}, energy={self.energy!r}"
 
 
 def similarity_from_factor(P):
@@ -530,31 +571,31 @@ class AIR(BaseRegularizer):
         self.learning_rate_init = learning_rate_init
         self.max_size = max_size
 
-    def build(self, shape, *, n_observed, generator):
-        self._validate_params()
-        if max(shape) > self.max_size:
+    def _build_penalty(self, shape, n_observed, generator):
+        if max(shape[:2]) > self.max_size:
             raise ValueError(
-                f"AIR needs a {max(shape)} x {max(shape)} matrix of parameters for a "
-                f"matrix of shape {tuple(shape)}, above max_size={self.max_size}. "
+                f"AIR needs a {max(shape[:2])} x {max(shape[:2])} matrix of parameters "
+                f"for a matrix of shape {tuple(shape)}, above max_size={self.max_size}. "
                 "Use INRR (factored, no k x k matrix) or raise max_size."
             )
-        return nn.ModuleDict(
-            {"row": _FreeAdjacency(shape[0]), "col": _FreeAdjacency(shape[1])}
+        return _AIRPenalty(
+            shape[:2], (self.alpha_row, self.alpha_col), self.learning_rate_init
         )
 
-    def penalty(self, X, *, model, module):
-        size = X.numel()
+
+class _AIRPenalty(Penalty):
+    def __init__(self, sizes, alphas, learning_rate) -> None:
+        super().__init__()
+        self.row, self.col = (_FreeAdjacency(k) for k in sizes)
+        self.alphas = tuple(float(a) for a in alphas)
+        self.learning_rate = learning_rate
+
+    def forward(self, X: Tensor, model: nn.Module) -> Tensor:
         total = X.new_zeros(())
-        if self.alpha_row > 0:
-            A = module["row"].adjacency()
-            total = total + self.alpha_row / size * dirichlet_energy_dense(
-                unfold(X, 0), A
-            )
-        if self.alpha_col > 0:
-            A = module["col"].adjacency()
-            total = total + self.alpha_col / size * dirichlet_energy_dense(
-                unfold(X, 1), A
-            )
+        for mode, (side, alpha) in enumerate(zip((self.row, self.col), self.alphas)):
+            if alpha > 0:
+                energy = dirichlet_energy_dense(unfold(X, mode), side.adjacency())
+                total = total + alpha / X.numel() * energy
         return total
 
 
@@ -601,7 +642,16 @@ class TV(BaseRegularizer):
         self.kind = kind
         self.eps = eps
 
-    def penalty(self, X, *, model, module):
+    def _build_penalty(self, shape, n_observed, generator):
+        return _TVPenalty(self.alpha, self.kind, self.eps)
+
+
+class _TVPenalty(Penalty):
+    def __init__(self, alpha, kind, eps) -> None:
+        super().__init__()
+        self.alpha, self.kind, self.eps = float(alpha), kind, float(eps)
+
+    def forward(self, X: Tensor, model: nn.Module) -> Tensor:
         k, n = X.shape[:2]
         channels = X.numel() // (k * n)  # 1 for a matrix; summed over channels
         d_row = X[1:, :] - X[:-1, :]
@@ -636,9 +686,71 @@ class L2(BaseRegularizer):
     def __init__(self, *, alpha=1e-6):
         self.alpha = alpha
 
-    def penalty(self, X, *, model, module):
+    def _build_penalty(self, shape, n_observed, generator):
+        return _L2Penalty(self.alpha)
+
+
+class _L2Penalty(Penalty):
+    def __init__(self, alpha) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, X: Tensor, model: nn.Module) -> Tensor:
         total = X.new_zeros(())
         for name, param in model.named_parameters():
             if not name.endswith("bias"):
                 total = total + (param * param).sum()
         return self.alpha * total
+
+
+# ----------------------------------------------------------------------------- names
+
+#: Regularizer names accepted by :func:`make_regularizer` (and so by
+#: ``image_imputer``, the CLI's ``--method`` and the benchmarks).
+REGULARIZERS = {"l2": L2, "tv": TV, "air": AIR, "inrr": INRR}
+
+
+def make_regularizer(name, **params):
+    """A regularizer from its name; ``"inrr+tv"`` sums several.
+
+    Parameters
+    ----------
+    name : str or None
+        One or more of ``"l2"``, ``"tv"``, ``"air"``, ``"inrr"`` joined by ``"+"``
+        (case-insensitive); ``None``, ``""`` or ``"none"`` mean no regularizer.
+    **params
+        Hyperparameters for a single regularizer (e.g. ``alpha_row=0.1``).
+
+    Returns
+    -------
+    reg : BaseRegularizer or None
+
+    Examples
+    --------
+    >>> from inrr_sklearn.regularizers import make_regularizer
+    >>> make_regularizer("inrr+tv")
+    SumRegularizer(first=INRR(), second=TV())
+    >>> make_regularizer("tv", alpha=1e-3)
+    TV(alpha=0.001)
+    """
+    if name is None or name.strip().lower() in ("", "none"):
+        if params:
+            raise ValueError(f"no regularizer to take the parameters {sorted(params)}.")
+        return None
+    names = [part.strip() for part in name.lower().split("+")]
+    unknown = [part for part in names if part not in REGULARIZERS]
+    if unknown:
+        raise ValueError(
+            f"unknown regularizer {unknown[0]!r} in {name!r}: use names from "
+            f"{sorted(REGULARIZERS)} joined by '+', e.g. 'inrr+tv'."
+        )
+    if params and len(names) > 1:
+        raise ValueError(
+            "parameters apply to a single regularizer; build a sum with '+' on "
+            "objects instead, e.g. INRR(alpha_row=0.1) + TV(alpha=1e-3)."
+        )
+    regs = [REGULARIZERS[part](**params) for part in names]
+    total = regs[0]
+    for reg in regs[1:]:
+        total = total + reg
+    return total

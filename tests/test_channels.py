@@ -32,8 +32,8 @@ def test_rgb_completes_with_every_regularizer(rgb, reg):
     assert out.shape == (16, 36) and not np.isnan(out).any()
     assert_array_equal(out[~np.isnan(X)], X[~np.isnan(X)])
     if isinstance(reg, INRR):
-        assert imp.reg_module_["row"].coords.shape[0] == 16
-        assert imp.reg_module_["col"].coords.shape[0] == 12  # pixel columns, not 36
+        assert imp.penalty_.row.coords.shape[0] == 16
+        assert imp.penalty_.col.coords.shape[0] == 12  # pixel columns, not 36
 
 
 def test_rgb_siren_beats_channel_means(rgb):
@@ -55,7 +55,7 @@ def test_dmf_with_channels_and_inrr(rgb):
     imp = DMFImputer(reg=INRR(**FAST_INRR), n_channels=3, **FAST_DMF)
     out = imp.fit_transform(X)
     assert out.shape == X.shape and not np.isnan(out).any()
-    assert imp.reg_module_["col"].coords.shape[0] == 12
+    assert imp.penalty_.col.coords.shape[0] == 12
 
 
 def test_inrr_penalty_on_a_tensor_uses_both_spatial_unfoldings():
@@ -63,15 +63,15 @@ def test_inrr_penalty_on_a_tensor_uses_both_spatial_unfoldings():
     reg = INRR(**FAST_INRR)
     module = reg.build((5, 4, 3), n_observed=60, generator=gen)
     X = torch.rand(5, 4, 3, generator=gen, dtype=torch.float32)
-    A_row = torch.tensor(reg.similarity(module, "row"), dtype=torch.float32)
-    A_col = torch.tensor(reg.similarity(module, "col"), dtype=torch.float32)
+    A_row = torch.tensor(module.similarity("row"), dtype=torch.float32)
+    A_col = torch.tensor(module.similarity("col"), dtype=torch.float32)
     rows = X.reshape(5, 12)
     cols = X.permute(1, 0, 2).reshape(4, 15)
     expected = reg.alpha_row * module.scales[0] * dirichlet_energy_dense(rows, A_row)
     expected = expected + reg.alpha_col * module.scales[1] * dirichlet_energy_dense(
         cols, A_col
     )
-    got = reg.penalty(X, model=None, module=module)
+    got = module(X, None)
     assert_allclose(got.item(), expected.item(), rtol=1e-4)
 
 
@@ -92,5 +92,5 @@ def test_frame_stack_as_channels():
     out = imp.fit_transform(X).reshape(10, 8, 5)
     assert_array_equal(out[~missing], video[~missing])
     assert not np.isnan(out).any()
-    assert imp.reg_module_["row"].coords.shape[0] == 10
-    assert imp.reg_module_["col"].coords.shape[0] == 8
+    assert imp.penalty_.row.coords.shape[0] == 10
+    assert imp.penalty_.col.coords.shape[0] == 8

@@ -36,7 +36,7 @@ def test_fit_on_cuda_stores_model_on_cpu(device):
     out = imp.fit_transform(X_nan)
     assert imp.device_.type == "cuda"
     assert all(p.device.type == "cpu" for p in imp.model_.parameters())
-    assert all(p.device.type == "cpu" for p in imp.reg_module_.parameters())
+    assert all(p.device.type == "cpu" for p in imp.penalty_.parameters())
     assert_array_equal(out[~missing], X_nan[~missing])
     restored = pickle.loads(pickle.dumps(imp))
     assert_array_equal(restored.transform(X_nan), out)

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -98,7 +99,7 @@ def test_fitted_attributes_and_model_on_cpu(low_rank_with_nans):
     assert imp.best_validation_score_ == max(imp.validation_scores_)
     assert str(imp.device_) == "cpu"
     assert all(p.device.type == "cpu" for p in imp.model_.parameters())
-    assert all(p.device.type == "cpu" for p in imp.reg_module_.parameters())
+    assert all(p.device.type == "cpu" for p in imp.penalty_.parameters())
 
 
 def test_dataframe_feature_names(low_rank_with_nans):
@@ -172,8 +173,13 @@ def test_warm_start_continues(low_rank_with_nans):
     imp = _fast(warm_start=True, max_iter=30).fit(X_nan)
     fresh_start, first_end = imp.loss_curve_[0], imp.loss_curve_[-1]
     first_model = imp.model_
+    first_weights = [p.detach().clone() for p in first_model.parameters()]
     imp.fit(X_nan)
-    assert imp.model_ is first_model  # the same network, trained further
+    # The network is trained further on a copy: the previous fitted model is untouched
+    # (a failed refit could not have left it half-trained).
+    assert imp.model_ is not first_model
+    for before, param in zip(first_weights, first_model.parameters(), strict=True):
+        assert torch.equal(before, param)
     # It resumes near where the first fit ended, far below a fresh start.
     assert imp.loss_curve_[0] <= 1.5 * first_end < fresh_start
     with pytest.raises(ValueError, match="warm_start"):
@@ -230,7 +236,7 @@ def test_new_rows_with_inrr_warm_start_the_tiny_networks(low_rank_with_nans):
     imp = _fast(reg=INRR(**FAST_INRR), refit_max_iter=3).fit(X_nan[:8])
     out = imp.transform(X_nan[8:])
     assert out.shape == (4, 8) and not np.isnan(out).any()
-    assert imp.reg_module_["row"].coords.shape == (8, 1)  # fitted module untouched
+    assert imp.penalty_.row.coords.shape == (8, 1)  # fitted module untouched
 
 
 def test_add_indicator_appends_missingness_columns(low_rank_with_nans):

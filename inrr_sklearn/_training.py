@@ -1,0 +1,316 @@
+"""The training loop, in pure torch: a full-batch trainer and its small parts.
+
+Nothing here imports scikit-learn; the estimators build the model, the penalty and the
+data tensors, hand them to :class:`Trainer` and read back a :class:`TrainResult`.
+
+- :class:`Trainer` owns the optimizers (Adam on the model, Adam on the penalty's
+  trainable part) and one public :meth:`Trainer.step`: forward, data term plus penalty,
+  one backward pass, every optimizer steps. It returns device tensors and never syncs
+  with the host, so benchmarks can time it as it is.
+- :class:`BestIterate` keeps, on the device, a copy of the parameters with the lowest
+  validation error seen so far (no host sync: ``torch.where`` picks per step).
+- :class:`StoppingRule` is the host-side patience rule (``tol``, ``n_iter_no_change``).
+- :class:`Recorder` buffers losses on the device and reads them every
+  ``SYNC_EVERY`` steps.
+- :func:`train` runs the loop: stopping, divergence (a non-finite or exploding loss:
+  the best iterate is restored where one exists, else :class:`DivergenceError`) and
+  ``KeyboardInterrupt`` (training stops, the best iterate so far is kept, and the
+  caller gets ``interrupted=True`` to warn about) are handled here once.
+"""
+
+import math
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+# Steps between two reads of the loss on the host. Losses and validation scores stay on
+# the device in between, so a GPU never waits for Python inside the loop.
+SYNC_EVERY = 25
+
+# A loss this many times the reference (the larger of the first step's loss and the
+# loss of predicting zero everywhere) means the optimisation has diverged.
+DIVERGENCE_FACTOR = 1e4
+
+
+class DivergenceError(FloatingPointError):
+    """The loss became non-finite or exploded and no earlier iterate can be restored."""
+
+
+class StepResult(NamedTuple):
+    """What one :meth:`Trainer.step` returns (device tensors, no host sync)."""
+
+    loss: Tensor  # data term + penalty, before the update (0-dim)
+    validation: Tensor | None  # validation MSE before the update (0-dim), or None
+    completion: Tensor  # the model's matrix before the update (detached)
+
+
+class Trainer:
+    """Full-batch training of ``model`` (and ``penalty``) on weighted entries.
+
+    Minimises :math:`\\sum_{ij} w_{ij} (X_{ij} - Y_{ij})^2 + R(X)` with
+    :math:`X = \\text{forward}()`, :math:`w` the training weights (summing to one over
+    the training entries) and :math:`R` the penalty applied to ``X`` viewed as
+    ``view_shape``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The main model; its parameters get one Adam with ``learning_rate``.
+    forward : callable
+        ``forward() -> Tensor`` of ``target``'s shape, differentiable in the model.
+    target : Tensor of shape (n_rows, n_cols)
+        Scaled observed values (any value where the weights are zero).
+    train_weight : Tensor of shape (n_rows, n_cols)
+        Data-term weight of each entry.
+    penalty : nn.Module or None
+        A built regularizer (``penalty(X_view, model)``); its ``param_groups()`` get
+        their own Adam.
+    view_shape : tuple of int or None
+        The shape the penalty sees (``(H, W, C)`` for multi-channel images).
+    learning_rate : float
+        Adam learning rate of the main model.
+    val_weight : Tensor of shape (n_rows, n_cols) or None
+        Validation weight of each entry (summing to one), or None.
+    """
+
+    def __init__(
+        self, model, forward, target, train_weight, *, penalty=None,
+        view_shape=None, learning_rate=1e-3, val_weight=None,
+    ):  # fmt: skip
+        self.model = model
+        self.forward = forward
+        self.target = target
+        self.train_weight = train_weight
+        self.penalty = penalty
+        self.view_shape = tuple(target.shape) if view_shape is None else view_shape
+        self.val_weight = val_weight
+        self.optimizers = [torch.optim.Adam(model.parameters(), lr=learning_rate)]
+        groups = [] if penalty is None else penalty.param_groups()
+        if groups:
+            self.optimizers.append(torch.optim.Adam(groups))
+        self.parameters = list(model.parameters())
+        if penalty is not None:
+            self.parameters += list(penalty.parameters())
+        self.best = BestIterate(self.parameters) if val_weight is not None else None
+
+    def step(self) -> StepResult:
+        """One full-batch step; returns the loss and validation error before it."""
+        self.model.train()
+        X_hat = self.forward()
+        residual = X_hat - self.target
+        loss = (residual * residual * self.train_weight).sum()
+        if self.penalty is not None:
+            loss = loss + self.penalty(X_hat.reshape(self.view_shape), self.model)
+        validation = None
+        if self.val_weight is not None:
+            with torch.no_grad():
+                r = residual.detach()
+                validation = (r * r * self.val_weight).sum()
+                # The error of the parameters *before* this step's update.
+                self.best.update(validation)
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        for optimizer in self.optimizers:
+            optimizer.step()
+        return StepResult(loss.detach(), validation, X_hat.detach())
+
+    def zero_loss(self) -> float:
+        """The data term of predicting zero everywhere (a scale for divergence)."""
+        with torch.no_grad():
+            return float((self.target * self.target * self.train_weight).sum())
+
+
+class BestIterate:
+    """A device copy of the parameters with the lowest value seen (no host sync)."""
+
+    def __init__(self, parameters: list[Tensor]) -> None:
+        self.parameters = parameters
+        self.copies = [p.detach().clone() for p in parameters]
+        device = parameters[0].device if parameters else "cpu"
+        self.value = torch.full((), math.inf, device=device)
+        self.count = torch.zeros((), dtype=torch.long, device=device)
+        self.index = torch.full((), -1, dtype=torch.long, device=device)
+
+    def update(self, value: Tensor) -> None:
+        better = value < self.value  # False for NaN: a NaN iterate is never kept
+        self.value = torch.where(better, value, self.value)
+        self.index = torch.where(better, self.count, self.index)
+        self.count += 1
+        for param, copy in zip(self.parameters, self.copies, strict=True):
+            copy.copy_(torch.where(better, param.detach(), copy))
+
+    def restore(self) -> int:
+        """Copy the best parameters back; return the step they came from (-1: none)."""
+        with torch.no_grad():
+            for param, copy in zip(self.parameters, self.copies, strict=True):
+                param.copy_(copy)
+        return int(self.index)
+
+
+class StoppingRule:
+    """Patience: stop after ``n_iter_no_change`` values without a ``tol`` improvement.
+
+    ``tol`` is relative: a value improves when it is below
+    ``best - tol * |best|``, so the rule does not depend on the data's units.
+    """
+
+    def __init__(self, tol: float, n_iter_no_change: int) -> None:
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.best = math.inf
+        self.no_improvement = 0
+
+    def update(self, value: float) -> bool:
+        """Record one monitored value; return whether to stop."""
+        if value < self.best - self.tol * abs(self.best) or (
+            math.isinf(self.best) and math.isfinite(value)
+        ):
+            self.best, self.no_improvement = value, 0
+        else:
+            self.no_improvement += 1
+        return self.no_improvement >= self.n_iter_no_change
+
+
+class Recorder:
+    """Device buffers of per-step losses and validation errors, read every
+    ``SYNC_EVERY`` steps into host lists."""
+
+    def __init__(self, device, validating: bool) -> None:
+        self.loss_buffer = torch.zeros(SYNC_EVERY, device=device)
+        self.val_buffer = torch.zeros(SYNC_EVERY, device=device) if validating else None
+        self.pending = 0
+        self.loss_curve: list[float] = []
+        self.val_curve: list[float] = []
+
+    def add(self, result: StepResult) -> bool:
+        """Buffer one step; return whether the buffer is full (time to flush)."""
+        self.loss_buffer[self.pending] = result.loss
+        if self.val_buffer is not None:
+            self.val_buffer[self.pending] = result.validation
+        self.pending += 1
+        return self.pending == SYNC_EVERY
+
+    def flush(self) -> tuple[list[float], list[float] | None]:
+        """Read the buffered steps (one host sync); return ``(losses, vals)``."""
+        losses = self.loss_buffer[: self.pending].tolist()
+        vals = None
+        if self.val_buffer is not None:
+            vals = self.val_buffer[: self.pending].tolist()
+        self.pending = 0
+        return losses, vals
+
+
+class TrainResult(NamedTuple):
+    """The outcome of :func:`train` (parameters already at the kept iterate)."""
+
+    n_iter: int  # steps run
+    loss_curve: list  # training loss per step
+    validation_curve: list  # validation MSE per step (empty without validation)
+    converged: bool  # the stopping rule fired before max_iter
+    interrupted: bool  # a KeyboardInterrupt stopped training
+    diverged_at: int | None  # the step whose loss diverged, if any
+    best_index: int | None  # the step of the restored best iterate, if validating
+    seconds: float
+
+
+def train(
+    trainer: Trainer, max_iter: int, stopping: StoppingRule, *, warm: bool = False,
+    on_step: Callable[[int, StepResult], None] | None = None,
+    on_flush: Callable[[list, list | None], None] | None = None,
+) -> TrainResult:  # fmt: skip
+    """Run ``trainer`` for at most ``max_iter`` steps; see the module docstring.
+
+    ``on_step(iteration, result)`` is called after each step (e.g. to record
+    snapshots), ``on_flush(losses, vals)`` after each host read (progress bars).
+    ``warm`` says that the starting parameters are a fitted model, so that even the
+    step-0 iterate may be restored after a divergence.
+
+    Raises
+    ------
+    DivergenceError
+        If the loss diverges and no best iterate can be restored (no validation, or
+        a fresh model that never improved); the message names the step and the loss.
+    """
+    device = trainer.target.device
+    recorder = Recorder(device, trainer.val_weight is not None)
+    reference = None
+    converged = interrupted = False
+    diverged_at = None
+    start = time.perf_counter()
+    try:
+        for iteration in range(max_iter):
+            result = trainer.step()
+            if on_step is not None:
+                on_step(iteration, result)
+            if not recorder.add(result) and iteration + 1 < max_iter:
+                continue
+            reference, converged, diverged_at = _read(
+                trainer, recorder, stopping, reference, on_flush
+            )
+            if converged or diverged_at is not None:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        if recorder.pending:
+            reference, converged, diverged_at = _read(
+                trainer, recorder, stopping, reference, on_flush
+            )
+    seconds = time.perf_counter() - start
+    n_iter = len(recorder.loss_curve)
+    best_index = None
+    if trainer.best is not None:
+        best_index = trainer.best.restore()
+        can_restore = best_index > 0 or (best_index == 0 and warm)
+    else:
+        can_restore = False
+    if diverged_at is not None:
+        if not can_restore:
+            loss = recorder.loss_curve[-1] if recorder.loss_curve else math.nan
+            raise DivergenceError(
+                f"the loss diverged at iteration {diverged_at} (loss {loss:.3g}) "
+                + (
+                    "and no earlier iterate was validated"
+                    if trainer.best is None
+                    else "before any improvement on the validation entries"
+                )
+                + "; lower learning_rate_init (or the regularizer's weights), or use "
+                "early_stopping=True to keep the best iterate."
+            )
+    return TrainResult(
+        n_iter=n_iter,
+        loss_curve=recorder.loss_curve,
+        validation_curve=recorder.val_curve,
+        converged=converged,
+        interrupted=interrupted,
+        diverged_at=diverged_at,
+        best_index=best_index,
+        seconds=seconds,
+    )
+
+
+def _read(trainer, recorder, stopping, reference, on_flush):
+    """Flush the recorder; apply divergence and stopping to each read step.
+
+    Every step that ran is recorded; the first diverged step (if any) is returned.
+    """
+    losses, vals = recorder.flush()
+    converged, diverged_at = False, None
+    for i, loss in enumerate(losses):
+        recorder.loss_curve.append(loss)
+        if vals is not None:
+            recorder.val_curve.append(vals[i])
+        if diverged_at is not None:
+            continue
+        if reference is None and math.isfinite(loss):
+            reference = max(loss, trainer.zero_loss())
+        if reference is None or not loss <= DIVERGENCE_FACTOR * reference:
+            diverged_at = len(recorder.loss_curve)
+        elif stopping.update(loss if vals is None else vals[i]):
+            converged = True
+    if on_flush is not None:
+        on_flush(losses, vals)
+    return reference, converged, diverged_at
