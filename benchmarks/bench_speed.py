@@ -6,7 +6,8 @@ Usage::
     python benchmarks/bench_speed.py --size 128 --steps 5
 
 For each variant (plain autograd SIREN, our fused CPU kernel, fused + INRR) it times
-full training steps of ``INRImputer`` internals (forward, loss, backward, Adam) and
+the library's own training step (``inrr_sklearn._training.Trainer.step``: forward, loss,
+backward, Adam) and
 prints the median seconds per step, the achieved matmul GFLOP/s and its fraction of the
 measured fp32 matmul peak of this machine. Writes ``docs/speed_<device>.md``.
 """
@@ -22,6 +23,7 @@ import torch
 
 from inrr_sklearn import INRR
 from inrr_sklearn._modules import SirenNet
+from inrr_sklearn._training import Trainer
 
 
 def siren_step_flops(n_points, widths):
@@ -62,6 +64,7 @@ def _sync(device):
 
 
 def time_steps(size, widths, device, fused, reg, steps, seed=0):
+    """Median seconds of the library's own training step (``Trainer.step``)."""
     generator = torch.Generator().manual_seed(seed)
     net = SirenNet(2, widths, 1, 30.0, 1.0, "sigmoid", fused=fused)
     net.reset_parameters(generator)
@@ -72,31 +75,24 @@ def time_steps(size, widths, device, fused, reg, steps, seed=0):
     target = torch.rand(size, size, generator=generator).to(device)
     weight = (torch.rand(size, size, generator=generator) < 0.5).float().to(device)
     weight /= weight.sum()
-    module = None
-    params = list(net.parameters())
+    penalty = None
     if reg is not None:
-        module = reg.build(
+        penalty = reg.build(
             (size, size), n_observed=size * size // 2, generator=generator
         ).to(device)
-    optimizer = torch.optim.Adam(params, lr=1e-4)
-    reg_optimizer = (
-        torch.optim.Adam(reg.param_groups(module)) if module is not None else None
+    trainer = Trainer(
+        net,
+        lambda: net(coords).reshape(size, size),
+        target,
+        weight,
+        penalty=penalty,
+        learning_rate=1e-4,
     )
     times = []
     for _ in range(steps + 1):
         _sync(device)
         start = time.perf_counter()
-        X = net(coords).reshape(size, size)
-        loss = ((X - target) ** 2 * weight).sum()
-        if reg is not None:
-            loss = loss + reg.penalty(X, model=net, module=module)
-        optimizer.zero_grad()
-        if reg_optimizer:
-            reg_optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if reg_optimizer:
-            reg_optimizer.step()
+        trainer.step()
         _sync(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times[1:])  # the first step warms allocators up

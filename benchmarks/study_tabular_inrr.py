@@ -60,18 +60,18 @@ class SpectralINRR(INRR):
         super().__init__(alpha_row=alpha_row, alpha_col=alpha_col, rank=rank)
         self.coordinates = coordinates
 
-    def build(self, shape, *, n_observed, generator):
-        module = super().build(shape, n_observed=n_observed, generator=generator)
+    def _build_penalty(self, shape, n_observed, generator):
+        penalty = super()._build_penalty(shape, n_observed, generator)
         for side, coords in (self.coordinates or {}).items():
             if coords is None:
                 continue
-            module[side].coords = coords
-            module[side].net = SirenNet(
+            getattr(penalty, side).coords = coords
+            getattr(penalty, side).net = SirenNet(
                 coords.shape[1], tuple(self.hidden_layer_sizes), self.rank,
                 self.omega_0, self.hidden_omega_0, fused=False,
             )  # fmt: skip
-            module[side].net.reset_parameters(generator)
-        return module
+            getattr(penalty, side).net.reset_parameters(generator)
+        return penalty
 
 
 def coordinates_study():

@@ -22,17 +22,30 @@ import time
 import numpy as np
 import torch
 
-from inrr_sklearn import AIR, INRR, L2, TV
 from inrr_sklearn._modules import SirenNet
+from inrr_sklearn._training import Trainer
 from inrr_sklearn.image import load_image
-from inrr_sklearn.masks import scribble_mask, text_mask
-
-REGULARIZERS = {"inrr": INRR, "air": AIR, "tv": TV, "l2": L2}
-
+from inrr_sklearn.masks import make_mask
+from inrr_sklearn.regularizers import Penalty, make_regularizer
 
 DEV = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 if DEV.type == "cpu":
     torch.set_num_threads(1)
+
+
+class _WarmUp(Penalty):
+    """A penalty ramped linearly from 0 to full weight over ``steps`` calls."""
+
+    def __init__(self, inner, steps):
+        super().__init__()
+        self.inner, self.steps, self.calls = inner, steps, 0
+
+    def forward(self, X, model):
+        self.calls += 1
+        return self.inner(X, model) * min(1.0, self.calls / self.steps)
+
+    def param_groups(self):
+        return self.inner.param_groups()
 
 
 def run(img, mask, reg, width=96, steps=1500, lr=1e-3, every=100, seed=0, warm=0):
@@ -47,35 +60,25 @@ def run(img, mask, reg, width=96, steps=1500, lr=1e-3, every=100, seed=0, warm=0
     coords = torch.stack([gc.reshape(-1), gr.reshape(-1)], 1).to(DEV)
     Y = torch.tensor(img, dtype=torch.float32, device=DEV)
     M = torch.tensor(mask, dtype=torch.float32, device=DEV)
-    W = M / M.sum()
-    mod = reg.build((k, n), n_observed=int(mask.sum()), generator=g) if reg else None
-    if mod is not None:
-        mod = mod.to(DEV)
-    opt = torch.optim.Adam(net.parameters(), lr)
-    ropt = (
-        torch.optim.Adam(reg.param_groups(mod))
-        if reg and reg.param_groups(mod)
-        else None
+    penalty = None
+    if reg is not None:
+        penalty = reg.build((k, n), n_observed=int(mask.sum()), generator=g).to(DEV)
+        if warm:
+            penalty = _WarmUp(penalty, warm)
+    trainer = Trainer(
+        net,
+        lambda: net(coords).reshape(k, n),
+        Y,
+        M / M.sum(),
+        penalty=penalty,
+        learning_rate=lr,
     )
     miss = ~mask
     out = []
     for it in range(1, steps + 1):
-        X = net(coords).reshape(k, n)
-        loss = ((X - Y) ** 2 * W).sum()
-        if reg:
-            p = reg.penalty(X, model=net, module=mod)
-            if warm:
-                p = p * min(1.0, it / warm)
-            loss = loss + p
-        opt.zero_grad()
-        if ropt:
-            ropt.zero_grad()
-        loss.backward()
-        opt.step()
-        if ropt:
-            ropt.step()
+        X = trainer.step().completion  # the matrix before this step's update
         if it % every == 0:
-            Xn = X.detach().cpu().numpy()
+            Xn = X.cpu().numpy()
             mse = ((Xn - img)[miss] ** 2).mean()
             out.append(float(round(10 * np.log10(1 / mse), 2)))
     return out
@@ -85,15 +88,12 @@ if __name__ == "__main__":
     cfg = json.loads(sys.argv[1])
     img = load_image(cfg.get("image", "camera"), cfg.get("size", 128))
     mask_kind = cfg.get("mask", "random")
-    if mask_kind == "text":
-        mask = text_mask(img.shape)
-    elif mask_kind == "scribble":
-        mask = scribble_mask(img.shape, random_state=0)
+    if mask_kind in ("text", "scribble"):
+        mask = make_mask(mask_kind, img.shape, random_state=0)
     else:  # the logged sweeps drew random masks with default_rng; keep it so
         rng = np.random.default_rng(cfg.get("mseed", 0))
         mask = rng.random(img.shape) > cfg.get("rate", 0.5)
-    reg_name = cfg.get("reg")
-    reg = None if reg_name is None else REGULARIZERS[reg_name](**cfg.get("rp", {}))
+    reg = make_regularizer(cfg.get("reg"), **cfg.get("rp", {}))
     t = time.time()
     res = run(
         img,

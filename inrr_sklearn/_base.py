@@ -156,10 +156,9 @@ def _fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
     V = values / unit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-        mean = np.nanmean(V, axis=0, keepdims=True)
-        mean = np.where(np.isnan(mean), np.nanmean(V), mean)
         if kind == "standard":
-            offset = mean
+            offset = np.nanmean(V, axis=0, keepdims=True)
+            offset = np.where(np.isnan(offset), np.nanmean(V), offset)
             span = np.nanstd(V, axis=0, keepdims=True)
             span = np.where(np.isnan(span), np.nanstd(V), span)
         else:
@@ -176,6 +175,10 @@ def _fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
             span=np.ones((1, n_cols)),
             constant=np.full((1, n_cols), np.nan),
         )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        first = np.nanmin(values, axis=0, keepdims=True)  # exact observed values
+    first = np.where(np.isnan(first), np.nanmin(values), first)
     if kind in ("per_column", "standard"):
         flat = span == 0
     else:  # one scale for the whole matrix: constant only if the matrix is
@@ -183,7 +186,7 @@ def _fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
     return _Scaling(
         offset=offset * unit,
         span=np.where(span > 0, span, 1.0) * unit,
-        constant=np.where(flat, mean * unit, np.nan),
+        constant=np.where(flat, first, np.nan),
     )
 
 

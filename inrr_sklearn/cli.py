@@ -134,7 +134,7 @@ def _mask_from_args(args, shape):
 
 def _output_dtype(input_dtype, output):
     """uint16 for inputs deeper than 8 bits (PNG and TIFF only), else uint8."""
-    if np.dtype(input_dtype).itemsize < 2 or np.dtype(input_dtype) == np.bool_:
+    if np.dtype(input_dtype).itemsize < 2:  # uint8, bool (1-bit files)
         return np.dtype(np.uint8)
     suffix = Path(output).suffix.lower()
     if suffix in _EIGHT_BIT_SUFFIXES:

@@ -319,12 +319,15 @@ def image_imputer(method="inr+inrr", *, n_channels=1, **params):
     from inrr_sklearn.regularizers import make_regularizer
 
     model, _, reg_names = method.lower().partition("+")
-    if model not in ("inr", "dmf"):
+    try:
+        if model not in ("inr", "dmf") or (_ and not all(reg_names.split("+"))):
+            raise ValueError("a model ('inr' or 'dmf') optionally followed by '+' names")
+        reg = make_regularizer(reg_names) if reg_names else None
+    except ValueError as exc:
         raise ValueError(
-            f"unknown method {method!r}: a model ('inr' or 'dmf') optionally followed "
-            f"by '+' regularizers, e.g. one of {IMAGE_METHODS}."
-        )
-    reg = make_regularizer(reg_names) if reg_names else None
+            f"unknown method {method!r} ({exc}): a model ('inr' or 'dmf') optionally "
+            f"followed by '+' regularizers, e.g. one of {IMAGE_METHODS}."
+        ) from None
     if model == "inr":
         return INRImputer(reg=reg, n_channels=n_channels, **params)
     return DMFImputer(reg=reg, n_channels=n_channels, scaling="global", **params)

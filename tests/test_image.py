@@ -1,9 +1,19 @@
-"""``inrr_sklearn.image.image_imputer``: method names to configured imputers."""
+"""``inrr_sklearn.image``: method names to imputers, image files, image scores."""
 
+import sys
+import warnings
+
+import numpy as np
 import pytest
 
 from inrr_sklearn import INRR, TV, DMFImputer, INRImputer
-from inrr_sklearn.image import IMAGE_METHODS, image_imputer
+from inrr_sklearn.image import (
+    IMAGE_METHODS,
+    image_imputer,
+    image_scores,
+    read_image,
+    write_image,
+)
 from inrr_sklearn.regularizers import SumRegularizer
 
 
@@ -28,3 +38,133 @@ def test_regularizers_sum_in_order():
 def test_unknown_names_are_refused(method):
     with pytest.raises(ValueError, match="unknown method"):
         image_imputer(method)
+
+
+# read_image / write_image / image_scores need scikit-image (the ``demo`` extra).
+
+
+@pytest.fixture
+def io():
+    return pytest.importorskip("skimage.io")
+
+
+@pytest.mark.parametrize(
+    ("suffix", "dtype", "shape"),
+    [
+        ("png", np.uint8, (6, 5)),
+        ("png", np.uint8, (6, 5, 3)),
+        ("png", np.uint16, (6, 5)),
+        ("tif", np.uint16, (6, 5)),
+        ("tif", np.uint16, (6, 5, 3)),
+    ],
+)
+def test_read_image_tells_the_dtype_and_write_image_gives_values_back(
+    io, tmp_path, suffix, dtype, shape
+):
+    top = np.iinfo(dtype).max
+    data = np.random.default_rng(0).integers(0, top + 1, shape, dtype=dtype)
+    io.imsave(tmp_path / f"in.{suffix}", data, check_contrast=False)
+    image, read_dtype = read_image(tmp_path / f"in.{suffix}", return_dtype=True)
+    assert read_dtype == dtype
+    assert image.dtype == np.float64
+    assert np.array_equal(image, data / top)
+    assert np.array_equal(read_image(tmp_path / f"in.{suffix}"), image)  # default
+    write_image(tmp_path / f"out.{suffix}", image, dtype=read_dtype)
+    written = io.imread(tmp_path / f"out.{suffix}")
+    assert written.dtype == dtype
+    assert np.array_equal(written, data)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_write_image_keeps_every_exact_value(io, tmp_path, dtype):
+    top = np.iinfo(dtype).max
+    values = np.arange(top + 1, dtype=dtype).reshape(-1, 256)
+    write_image(tmp_path / "v.png", values / top, dtype=dtype)
+    assert np.array_equal(io.imread(tmp_path / "v.png"), values)
+    write_image(tmp_path / "f32.png", (values / top).astype(np.float32), dtype=dtype)
+    assert np.array_equal(io.imread(tmp_path / "f32.png"), values)
+    write_image(tmp_path / "clip.png", np.array([[-0.5, 1.5]]), dtype=dtype)
+    assert io.imread(tmp_path / "clip.png").tolist() == [[0, top]]
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_16_bit_colour_png_round_trip(io, tmp_path, channels):
+    cv2 = pytest.importorskip("cv2")  # Pillow reads 16-bit colour PNGs as 8-bit
+    data = np.random.default_rng(0).integers(0, 65536, (7, 6, channels), np.uint16)
+    write_image(tmp_path / "c.png", data / 65535, dtype=np.uint16)
+    stored = cv2.imread(str(tmp_path / "c.png"), cv2.IMREAD_UNCHANGED)
+    assert stored.dtype == np.uint16
+    assert np.array_equal(stored[..., [2, 1, 0, 3][:channels]], data)
+    image, dtype = read_image(tmp_path / "c.png", return_dtype=True)
+    assert dtype == np.uint16 and image.shape == (7, 6, 3)  # alpha dropped
+    assert np.array_equal(image, data[..., :3] / 65535)
+
+
+def test_16_bit_colour_png_without_opencv_warns(io, tmp_path, monkeypatch):
+    data = np.random.default_rng(0).integers(0, 65536, (7, 6, 3), np.uint16)
+    write_image(tmp_path / "c.png", data / 65535, dtype=np.uint16)
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    with pytest.warns(UserWarning, match="16-bit colour PNG.*opencv"):
+        image, dtype = read_image(tmp_path / "c.png", return_dtype=True)
+    assert dtype == np.uint8 and image.shape == (7, 6, 3)
+
+
+def test_write_image_refuses_what_it_cannot_write(io, tmp_path):
+    image = np.zeros((4, 4))
+    with pytest.raises(ValueError, match="uint8 or uint16"):
+        write_image(tmp_path / "a.png", image, dtype=np.float32)
+    with pytest.raises(ValueError, match="JPG holds 8 bits"):
+        write_image(tmp_path / "a.jpg", image, dtype=np.uint16)
+    with pytest.raises(ValueError, match="NaN"):
+        write_image(tmp_path / "a.png", np.full((4, 4), np.nan))
+    assert not list(tmp_path.iterdir())
+
+
+def test_read_image_errors_are_one_line(io, tmp_path):
+    (tmp_path / "broken.png").write_text("not an image")
+    for path, reason in [
+        (tmp_path / "none.png", "no such file"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "broken.png", "as an image"),
+    ]:
+        with pytest.raises(ValueError, match="cannot read") as error:
+            read_image(path)
+        assert reason in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("shape", "win_size"),
+    [((8, 9), 7), ((5, 5), 5), ((6, 12, 3), 5), ((4, 3), 3), ((2, 2), None),
+     ((1, 1, 3), None), ((1, 7), None)],
+)  # fmt: skip
+def test_image_scores_any_size(shape, win_size):
+    metrics = pytest.importorskip("skimage.metrics")
+    rng = np.random.default_rng(0)
+    truth = rng.random(shape)
+    completed = np.clip(truth + 0.1 * rng.standard_normal(shape), 0, 1)
+    observed = rng.random(shape) > 0.5
+    observed.flat[0] = False  # at least one missing pixel
+    scores = image_scores(truth, completed, observed)
+    assert np.isfinite(scores["psnr_all"]) and np.isfinite(scores["psnr_missing"])
+    assert np.isfinite(scores["nmae_missing"])
+    if win_size is None:
+        assert np.isnan(scores["ssim"])
+    else:
+        expected = metrics.structural_similarity(
+            truth,
+            completed,
+            data_range=1.0,
+            win_size=win_size,
+            channel_axis=2 if len(shape) == 3 else None,
+        )
+        assert scores["ssim"] == pytest.approx(expected)
+
+
+def test_image_scores_perfect_and_nothing_missing():
+    pytest.importorskip("skimage")
+    truth = np.random.default_rng(0).random((5, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = image_scores(truth, truth, np.ones((5, 5), bool))
+    assert scores["psnr_all"] == np.inf and scores["ssim"] == pytest.approx(1.0)
+    assert np.isnan(scores["psnr_missing"]) and np.isnan(scores["nmae_missing"])
