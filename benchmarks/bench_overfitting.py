@@ -32,13 +32,15 @@ from skimage.metrics import peak_signal_noise_ratio
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn.image import image_imputer, load_image
-from inrr_sklearn.masks import random_mask, text_mask
+from inrr_sklearn.masks import make_mask
 
 IMAGES = ("camera", "astronaut", "coins", "grass")
 METHODS = ("inr", "inr+l2", "inr+tv", "inr+air", "inr+inrr")
 MASKS = {
-    "text": lambda shape, seed: text_mask(shape),
-    "random 50%": lambda shape, seed: random_mask(shape, 0.5, random_state=seed),
+    "text": lambda shape, seed: make_mask("text", shape),
+    "random 50%": lambda shape, seed: make_mask(
+        "random", shape, missing_rate=0.5, random_state=seed
+    ),
 }
 
 

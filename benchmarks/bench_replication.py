@@ -36,7 +36,7 @@ from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn.image import IMAGE_METHODS, image_imputer, image_scores, load_image
-from inrr_sklearn.masks import patch_mask, random_mask, scribble_mask, text_mask
+from inrr_sklearn.masks import make_mask
 
 IMAGES = ("camera", "astronaut", "coins", "grass")
 INR_METHODS = [m for m in IMAGE_METHODS if m.startswith("inr")]
@@ -44,12 +44,18 @@ INR_METHODS = [m for m in IMAGE_METHODS if m.startswith("inr")]
 
 def masks_for(shape, seed):
     return {
-        "random 30%": lambda: random_mask(shape, 0.3, random_state=seed),
-        "random 50%": lambda: random_mask(shape, 0.5, random_state=seed),
-        "random 70%": lambda: random_mask(shape, 0.7, random_state=seed),
-        "patches": lambda: patch_mask(shape),
-        "text": lambda: text_mask(shape),
-        "scribble": lambda: scribble_mask(shape, random_state=seed),
+        "random 30%": lambda: make_mask(
+            "random", shape, missing_rate=0.3, random_state=seed
+        ),
+        "random 50%": lambda: make_mask(
+            "random", shape, missing_rate=0.5, random_state=seed
+        ),
+        "random 70%": lambda: make_mask(
+            "random", shape, missing_rate=0.7, random_state=seed
+        ),
+        "patches": lambda: make_mask("patch", shape),
+        "text": lambda: make_mask("text", shape),
+        "scribble": lambda: make_mask("scribble", shape, random_state=seed),
     }
 
 

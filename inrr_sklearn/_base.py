@@ -178,9 +178,11 @@ def _fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
         first = np.nanmin(values, axis=0, keepdims=True)  # exact observed values
+        last = np.nanmax(values, axis=0, keepdims=True)
     first = np.where(np.isnan(first), np.nanmin(values), first)
+    last = np.where(np.isnan(last), np.nanmax(values), last)
     if kind in ("per_column", "standard"):
-        flat = span == 0
+        flat = first == last  # (a standard deviation of equal values may not be 0)
     else:  # one scale for the whole matrix: constant only if the matrix is
         flat = np.full((1, n_cols), bool(np.nanmax(V) == np.nanmin(V)))
     return _Scaling(

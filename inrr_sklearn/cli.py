@@ -47,7 +47,7 @@ from inrr_sklearn.image import (
     read_image,
     write_image,
 )
-from inrr_sklearn.masks import patch_mask, random_mask, scribble_mask, text_mask
+from inrr_sklearn.masks import MASK_KINDS, make_mask
 
 #: Suffixes ``-o`` accepts (what :func:`~inrr_sklearn.image.write_image` writes).
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -123,13 +123,12 @@ def _mask_from_args(args, shape):
             )
         # --mask: white (> 0.5) = observed; --mask-holes: nonzero = hole (OpenCV's)
         return mask > 0.5 if args.mask is not None else mask == 0
-    if args.mask_kind == "random":
-        return random_mask(shape, args.missing_rate, random_state=args.random_state)
-    if args.mask_kind == "text":
-        return text_mask(shape)
-    if args.mask_kind == "scribble":
-        return scribble_mask(shape, random_state=args.random_state)
-    return patch_mask(shape)
+    return make_mask(
+        args.mask_kind,
+        shape,
+        missing_rate=args.missing_rate,
+        random_state=args.random_state,
+    )
 
 
 def _output_dtype(input_dtype, output):
@@ -271,7 +270,7 @@ def build_parser():
     )
     c.add_argument(
         "--mask-kind",
-        choices=("random", "text", "scribble", "patch"),
+        choices=MASK_KINDS,
         default="random",
         help="generated mask when no mask file is given (default: random)",
     )

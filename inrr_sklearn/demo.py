@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import INRR, L2, TV, INRImputer
 from inrr_sklearn.image import image_scores, load_image
-from inrr_sklearn.masks import random_mask, text_mask
+from inrr_sklearn.masks import make_mask
 
 METHODS = {
     "INR": lambda: None,
@@ -46,8 +46,10 @@ def run(
     """
     truth = load_image(image_name, size)
     masks = {
-        "random 50%": random_mask(truth.shape, 0.5, random_state=random_state),
-        "text": text_mask(truth.shape),
+        "random 50%": make_mask(
+            "random", truth.shape, missing_rate=0.5, random_state=random_state
+        ),
+        "text": make_mask("text", truth.shape),
     }
     methods = METHODS if methods is None else {m: METHODS[m] for m in methods}
     rows, completions = [], {}

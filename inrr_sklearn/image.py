@@ -321,7 +321,9 @@ def image_imputer(method="inr+inrr", *, n_channels=1, **params):
     model, _, reg_names = method.lower().partition("+")
     try:
         if model not in ("inr", "dmf") or (_ and not all(reg_names.split("+"))):
-            raise ValueError("a model ('inr' or 'dmf') optionally followed by '+' names")
+            raise ValueError(
+                "a model ('inr' or 'dmf') optionally followed by '+' names"
+            )
         reg = make_regularizer(reg_names) if reg_names else None
     except ValueError as exc:
         raise ValueError(

@@ -461,14 +461,13 @@ class _INRRPenalty(Penalty):
     def forward(self, X: Tensor, model: nn.Module) -> Tensor:
         energy = l1_energy_dense if self.energy == "l1" else dirichlet_energy_factored
         total = X.new_zeros(())
-        for mode, (side, alpha) in enumerate(zip(self.sides(), self.alphas)):
+        for mode, (side, alpha) in enumerate(
+            zip((self.row, self.col), self.alphas, strict=True)
+        ):
             if alpha > 0:
                 P = side.probabilities()
                 total = total + alpha * self.scales[mode] * energy(unfold(X, mode), P)
         return total
-
-    def sides(self):
-        return (self.row, self.col)
 
     def snapshot(self) -> dict:
         """The factors :math:`P` (k x r, rows on the simplex) of both similarities.
@@ -592,7 +591,9 @@ class _AIRPenalty(Penalty):
 
     def forward(self, X: Tensor, model: nn.Module) -> Tensor:
         total = X.new_zeros(())
-        for mode, (side, alpha) in enumerate(zip((self.row, self.col), self.alphas)):
+        for mode, (side, alpha) in enumerate(
+            zip((self.row, self.col), self.alphas, strict=True)
+        ):
             if alpha > 0:
                 energy = dirichlet_energy_dense(unfold(X, mode), side.adjacency())
                 total = total + alpha / X.numel() * energy

@@ -5,6 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from inrr_sklearn import INRR, DMFImputer, INRImputer
 from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
 
+
 @parametrize_with_checks(
     [
         INRImputer(**FAST_INR),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
 from inrr_sklearn import INRR, TV, DMFImputer, INRImputer
 from inrr_sklearn._training import Trainer
@@ -143,7 +143,9 @@ def test_divergence_names_the_parameter_or_restores_the_best_iterate(make, data)
             make(learning_rate_init=1e6, max_iter=60).fit(X_nan)
     else:  # bounded output: a huge step size saturates the sigmoid, within range
         completed = make(learning_rate_init=1e6, max_iter=60).fit_transform(X_nan)
-        assert np.nanmin(X_nan) <= completed.min() <= completed.max() <= np.nanmax(X_nan)
+        assert (
+            np.nanmin(X_nan) <= completed.min() <= completed.max() <= np.nanmax(X_nan)
+        )
     imp = make(learning_rate_init=0.3, max_iter=400, early_stopping=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -287,9 +289,9 @@ def test_a_column_in_huge_units_does_not_spoil_the_others():
     for j in range(1, 6):
         rows = missing[:, j]
         err = np.sqrt(np.mean((completed[rows, j] - X[rows, j]) ** 2)) / col_std[j]
-        mean_err = np.sqrt(
-            np.mean((np.nanmean(X_nan[:, j]) - X[rows, j]) ** 2)
-        ) / col_std[j]
+        mean_err = (
+            np.sqrt(np.mean((np.nanmean(X_nan[:, j]) - X[rows, j]) ** 2)) / col_std[j]
+        )
         assert err < 0.5 * mean_err
 
 
@@ -301,7 +303,9 @@ def test_float32_nan_placeholder_and_numbers_held_as_objects(make, data):
     X, mask = data
     X_nan = np.where(mask, X, np.nan)
     expected = make().fit_transform(X_nan)
-    assert_allclose(make(missing_values=np.float32("nan")).fit_transform(X_nan), expected)
+    assert_allclose(
+        make(missing_values=np.float32("nan")).fit_transform(X_nan), expected
+    )
     as_objects = X_nan.astype(object)
     as_objects[~mask] = None
     assert_allclose(make().fit_transform(as_objects), expected)

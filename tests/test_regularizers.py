@@ -127,9 +127,7 @@ def test_tv_by_hand():
     # row differences: |2|, |1|, |-1| -> 4, divided by n=3; column differences:
     # |1|+|2| + 0+0 = 3, divided by k=2.
     expected = 4 / 3 + 3 / 2
-    assert _built(TV(alpha=1.0), X.shape)(X, None).item() == pytest.approx(
-        expected
-    )
+    assert _built(TV(alpha=1.0), X.shape)(X, None).item() == pytest.approx(expected)
     iso = _built(TV(alpha=1.0, kind="isotropic", eps=0.0), X.shape)(X, None)
     # Only (0, 0) and (0, 1) have both differences: sqrt(2^2+1^2) + sqrt(1^2+2^2).
     assert iso.item() == pytest.approx(2 * np.sqrt(5) / np.sqrt(6))
@@ -141,9 +139,9 @@ def test_l2_by_hand():
     with torch.no_grad():
         model.weight.copy_(torch.tensor([[1.0, -2.0]]))
         model.bias.fill_(10.0)  # biases are not penalised
-    assert _built(L2(alpha=0.5), (1, 1))(torch.zeros(1, 1), model).item() == pytest.approx(
-        2.5
-    )
+    assert _built(L2(alpha=0.5), (1, 1))(
+        torch.zeros(1, 1), model
+    ).item() == pytest.approx(2.5)
 
 
 def test_air_by_hand():

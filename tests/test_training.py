@@ -1,0 +1,117 @@
+"""The torch-only trainer and its parts, without any estimator."""
+
+import math
+
+import pytest
+import torch
+
+from inrr_sklearn._training import (
+    SYNC_EVERY,
+    BestIterate,
+    DivergenceError,
+    StoppingRule,
+    Trainer,
+    train,
+)
+from inrr_sklearn.regularizers import make_regularizer
+
+
+def _trainer(lr=0.1, validate=False, penalty=None):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 6, bias=False)
+    target = torch.arange(6.0).reshape(2, 3)
+    weight = torch.full((2, 3), 1 / 6)
+    return Trainer(
+        model,
+        lambda: model.weight.reshape(2, 3),
+        target,
+        weight,
+        penalty=penalty,
+        learning_rate=lr,
+        val_weight=weight if validate else None,
+    )
+
+
+def test_step_returns_device_tensors_and_lowers_the_loss():
+    trainer = _trainer()
+    first = trainer.step()
+    assert isinstance(first.loss, torch.Tensor) and first.loss.ndim == 0
+    assert first.validation is None and first.completion.shape == (2, 3)
+    for _ in range(50):
+        last = trainer.step()
+    assert last.loss < first.loss
+
+
+def test_penalty_parameters_get_their_own_optimizer():
+    penalty = make_regularizer("inrr", rank=2, hidden_layer_sizes=(4,)).build(
+        (2, 3), n_observed=6, generator=torch.Generator().manual_seed(0)
+    )
+    trainer = _trainer(penalty=penalty)
+    assert len(trainer.optimizers) == 2
+    before = [p.detach().clone() for p in penalty.parameters()]
+    trainer.step()
+    assert any(
+        not torch.equal(b, p) for b, p in zip(before, penalty.parameters(), strict=True)
+    )
+
+
+def test_stopping_rule_is_relative():
+    rule = StoppingRule(tol=0.1, n_iter_no_change=2)
+    assert not rule.update(1.0)
+    assert not rule.update(0.95)  # 5 % better: no improvement at tol=10 %
+    assert rule.update(0.95)
+    scaled = StoppingRule(tol=0.1, n_iter_no_change=2)
+    assert [scaled.update(v * 1e-30) for v in (1.0, 0.95, 0.95)] == [False, False, True]
+
+
+def test_best_iterate_keeps_the_minimum_and_never_a_nan():
+    param = torch.nn.Parameter(torch.zeros(2))
+    best = BestIterate([param])
+    for value, fill in ((3.0, 1.0), (1.0, 2.0), (math.nan, 3.0), (2.0, 4.0)):
+        with torch.no_grad():
+            param.fill_(fill)
+        best.update(torch.tensor(value))
+    assert best.restore() == 1
+    assert torch.equal(param, torch.full((2,), 2.0))
+
+
+def test_train_stops_records_and_restores():
+    trainer = _trainer(validate=True)
+    result = train(trainer, 500, StoppingRule(1e-4, 10))
+    assert result.converged and result.n_iter < 500
+    assert len(result.loss_curve) == len(result.validation_curve) == result.n_iter
+    assert result.best_index is not None and result.best_index > 0
+
+
+def test_divergence_without_a_best_iterate_raises():
+    trainer = _trainer(lr=1e6)
+    with pytest.raises(DivergenceError, match="iteration"):
+        train(trainer, 4 * SYNC_EVERY, StoppingRule(0.0, 10**6))
+
+
+def test_divergence_restores_the_best_validated_iterate():
+    trainer = _trainer(lr=0.1, validate=True)
+    train(trainer, 60, StoppingRule(0.0, 10**6))
+    for group in trainer.optimizers[0].param_groups:
+        group["lr"] = 1e6
+    result = train(trainer, 4 * SYNC_EVERY, StoppingRule(0.0, 10**6), warm=True)
+    assert result.diverged_at is not None
+    assert torch.isfinite(trainer.model.weight).all()
+    assert trainer.model.weight.abs().max() < 10
+
+
+def test_interrupt_stops_and_keeps_the_best(monkeypatch):
+    trainer = _trainer(validate=True)
+    calls = {"n": 0}
+    step = trainer.step
+
+    def interrupted():
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise KeyboardInterrupt
+        return step()
+
+    trainer.step = interrupted
+    result = train(trainer, 100, StoppingRule(0.0, 10**6))
+    assert result.interrupted and result.n_iter == 29
+    assert len(result.loss_curve) == 29
