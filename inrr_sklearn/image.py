@@ -8,9 +8,7 @@ pixels, :math:`\\mathrm{NMAE} = \\sum_{\\bar\\Omega} |\\hat X - X| /
 """
 
 import os
-import struct
 import warnings
-import zlib
 
 import numpy as np
 
@@ -160,7 +158,6 @@ def write_image(path, image, *, dtype=np.uint8):
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_COLOUR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> gray, gray+alpha, RGB, RGBA
 
 
 def _png_header(path):
@@ -199,30 +196,18 @@ def _read_png16(path, fallback, *, gray=False):
 
 
 def _write_png16(path, data):
-    """Write ``uint16`` data of shape (H, W, C), C in 1..4, as a 16-bit PNG."""
-
-    def chunk(tag, body):
-        return (
-            struct.pack(">I", len(body))
-            + tag
-            + body
-            + struct.pack(">I", zlib.crc32(tag + body))
-        )
-
-    height, width = data.shape[:2]
-    channels = 1 if data.ndim == 2 else data.shape[2]
-    header = struct.pack(
-        ">IIBBBBB", width, height, 16, _PNG_COLOUR_TYPES[channels], 0, 0, 0
-    )
-    rows = np.ascontiguousarray(data, dtype=">u2").reshape(height, -1).view(np.uint8)
-    scanlines = np.hstack([np.zeros((height, 1), np.uint8), rows])  # filter 0: none
-    with open(path, "wb") as file:
-        file.write(
-            _PNG_SIGNATURE
-            + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(scanlines.tobytes(), 6))
-            + chunk(b"IEND", b"")
-        )
+    """Write ``uint16`` colour data (H, W, 3 or 4) as a 16-bit PNG with OpenCV."""
+    try:
+        import cv2
+    except ImportError:
+        raise ValueError(
+            f"cannot write {path!s} as a 16-bit colour PNG: Pillow writes 16-bit PNGs "
+            "in grayscale only; install opencv-python-headless (in the [demo] extra) "
+            "or write a .tif."
+        ) from None
+    bgr = data[..., [2, 1, 0, 3][: data.shape[2]]]  # OpenCV orders colours BGR(A)
+    if not cv2.imwrite(os.fspath(path), np.ascontiguousarray(bgr)):
+        raise ValueError(f"OpenCV could not write {path!s}.")
 
 
 def image_scores(truth, completed, observed, *, data_range=1.0):
