@@ -49,15 +49,20 @@ from inrr_sklearn._utils import (
 from inrr_sklearn.regularizers import BaseRegularizer, Penalty
 
 
-def _missing_by_value(X, missing_values):
-    if is_scalar_nan(missing_values):
-        return np.isnan(X)
-    return X == missing_values
-
-
 def _is_missing_object(value):
     """None and pandas' NA in an object array (both read as NaN)."""
     return value is None or type(value).__name__ == "NAType"
+
+
+def _placeholder_is_nan(missing_values):
+    """NaN, None and pd.NA all mean "NaN" once objects are read as numbers."""
+    return is_scalar_nan(missing_values) or _is_missing_object(missing_values)
+
+
+def _missing_by_value(X, missing_values):
+    if _placeholder_is_nan(missing_values):
+        return np.isnan(X)
+    return X == missing_values
 
 
 def _not_a_number(exc):
@@ -90,6 +95,21 @@ def _objects_to_numbers(X):
         return np.asarray(to_number(X)).astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise _not_a_number(exc) from exc
+
+
+def _boolean_matrix(y):
+    """``y`` as a 2-D boolean ndarray if it is one (numpy or pandas), else None."""
+    if y is None or hasattr(y, "toarray") or hasattr(y, "tocsr"):
+        return None
+    dtypes = getattr(y, "dtypes", None)
+    if dtypes is not None and hasattr(y, "columns"):  # pandas bool or "boolean"
+        if len(dtypes) and all(str(dtype) in ("bool", "boolean") for dtype in dtypes):
+            if y.isna().to_numpy().any():
+                raise ValueError("the positional mask holds missing values (pd.NA).")
+            return y.to_numpy(dtype=bool)
+        return None
+    array = np.asarray(y)
+    return array if array.dtype == bool and array.ndim == 2 else None
 
 
 def _check_mask(mask, X, missing):
@@ -140,6 +160,43 @@ class _Scaling(NamedTuple):
         return np.where(np.isnan(self.constant), X, self.constant)
 
 
+# scaling="auto" scales per column when column ranges differ by more than this factor
+# (columns in different units, as in most tables); else one scale (an image).
+_AUTO_SPAN_RATIO = 1e3
+
+
+# Below this fraction of the largest column range, float32 cannot resolve a column
+# under one whole-matrix scale.
+_FLOAT32_RESOLUTION = 1e-6
+
+
+def _resolve_scaling(kind, X, observed):
+    """The scaling ``"auto"`` stands for on this matrix (other kinds unchanged).
+
+    Warns when ``"global"`` would squeeze some columns below float32 resolution.
+    """
+    if kind not in ("auto", "global"):
+        return kind
+    values = np.where(observed, X, np.nan).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        spans = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
+    spans = spans[np.isfinite(spans) & (spans > 0)]
+    ratio = spans.max() / spans.min() if spans.size else 1.0
+    if kind == "auto":
+        return "per_column" if ratio > _AUTO_SPAN_RATIO else "global"
+    if ratio * _FLOAT32_RESOLUTION > 1:
+        warnings.warn(
+            f"scaling='global' maps the whole matrix onto one range, but its columns' "
+            f"ranges differ by a factor of {ratio:.3g}: the narrowest fall below "
+            "float32 resolution and will be imputed poorly. Use scaling='per_column' "
+            "(or 'standard', or 'auto') for columns in different units.",
+            UserWarning,
+            stacklevel=5,
+        )
+    return kind
+
+
 def _fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
     """Learn a :class:`_Scaling` from the observed entries of X.
 
@@ -181,10 +238,11 @@ def _fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
         last = np.nanmax(values, axis=0, keepdims=True)
     first = np.where(np.isnan(first), np.nanmin(values), first)
     last = np.where(np.isnan(last), np.nanmax(values), last)
-    if kind in ("per_column", "standard"):
-        flat = first == last  # (a standard deviation of equal values may not be 0)
-    else:  # one scale for the whole matrix: constant only if the matrix is
-        flat = np.full((1, n_cols), bool(np.nanmax(V) == np.nanmin(V)))
+    flat = first == last  # (a standard deviation of equal values may not be 0)
+    if kind == "global":  # a lone observed value in an image column is no constant
+        flat &= (observed.sum(axis=0, keepdims=True) >= 2) | (
+            np.nanmax(V) == np.nanmin(V)
+        )
     return _Scaling(
         offset=offset * unit,
         span=np.where(span > 0, span, 1.0) * unit,
@@ -207,7 +265,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "scaling": [StrOptions({"global", "per_column", "standard", "none"})],
+        "scaling": [StrOptions({"auto", "global", "per_column", "standard", "none"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str, torch.device],
@@ -256,6 +314,9 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Parameters that fix the model's shapes (compared on warm starts)."""
         return {"n_channels": self.n_channels}
 
+    def _check_values(self, X, observed, scaling):
+        """Refuse observed values the model cannot represent (none by default)."""
+
     # ------------------------------------------------------------------ validation
     def _validate_input(self, X, reset):
         if isinstance(self.missing_values, str):
@@ -264,7 +325,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 "completes numeric matrices: use NaN (the default) or a number."
             )
         X = _objects_to_numbers(X)
-        allow_nan = is_scalar_nan(self.missing_values)
+        allow_nan = _placeholder_is_nan(self.missing_values)
         return validate_data(
             self,
             X,
@@ -281,15 +342,21 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         ``fit(X, mask)``); any other ``y`` (targets, 0/1 matrices) is ignored.
         """
         missing = _missing_by_value(X, self.missing_values)
-        if y is not None and not (hasattr(y, "toarray") or hasattr(y, "tocsr")):
-            y_array = np.asarray(y)
-            if y_array.dtype == bool and y_array.ndim == 2:
-                if mask is not None:
-                    raise ValueError(
-                        "the mask was given twice, positionally (y) and as mask=; "
-                        "give it once."
-                    )
-                mask = y_array
+        y_array = _boolean_matrix(y)
+        if y_array is not None:
+            if mask is not None:
+                raise ValueError(
+                    "the mask was given twice, positionally (y) and as mask=; "
+                    "give it once."
+                )
+            if y_array.shape != X.shape:
+                raise ValueError(
+                    f"the positional mask (a 2-D boolean y) has shape {y_array.shape}, "
+                    f"but X has shape {X.shape}; they must match (True = observed). "
+                    "If y is a boolean multilabel target, pass y.astype(int): only "
+                    "2-D boolean arrays are read as masks."
+                )
+            mask = y_array
         if mask is None:
             return ~missing
         return _check_mask(mask, X, missing)
@@ -368,7 +435,9 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         generator = make_generator(rng)
-        scaling = _fit_scaling(X, observed, self.scaling, self._output_low_high)
+        scaling_kind = _resolve_scaling(self.scaling, X, observed)
+        self._check_values(X, observed, scaling_kind)
+        scaling = _fit_scaling(X, observed, scaling_kind, self._output_low_high)
         train_entries, validation = self._split(observed, rng)
         if warm:  # a copy: a failed refit leaves the fitted model untouched
             model = copy.deepcopy(self.model_)
@@ -387,6 +456,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         for optional in ("validation_scores_", "best_validation_score_", "history_"):
             self.__dict__.pop(optional, None)  # only what this fit produced remains
         self.device_ = device
+        self.scaling_ = scaling_kind
         self.model_ = run.model
         self.reg_ = reg
         self.penalty_ = run.penalty
@@ -394,7 +464,8 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.loss_curve_ = run.result.loss_curve
         if validation is not None:
             self.validation_scores_ = [-v for v in run.result.validation_curve]
-            self.best_validation_score_ = max(self.validation_scores_)
+            if self.validation_scores_:  # empty after a Ctrl-C on the first step
+                self.best_validation_score_ = max(self.validation_scores_)
         if self.record_every is not None:
             self.history_ = run.history
         if self.add_indicator:
@@ -611,8 +682,8 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_input(X, reset=False)
         is_fitted_X = X.shape == self._X_fit.shape and np.array_equal(
-            X, self._X_fit, equal_nan=True
-        )
+            X, self._X_fit.astype(X.dtype), equal_nan=True
+        )  # (the fitted matrix cast to float32 is still the fitted matrix)
         if mask is None and is_fitted_X:
             observed = self._observed_fit
         else:
@@ -657,7 +728,7 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = is_scalar_nan(self.missing_values)
+        tags.input_tags.allow_nan = _placeholder_is_nan(self.missing_values)
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

@@ -52,11 +52,11 @@ class DMFImputer(_BaseTorchImputer):
         and restore the best iterate.
     validation_fraction : float, default=0.1
         Fraction of observed entries held out when ``early_stopping`` is True.
-    scaling : {"standard", "per_column", "global", "none"}, default="standard"
+    scaling : {"standard", "per_column", "global", "auto", "none"}, default="standard"
         Per-column standardisation (tables on any scales), per-column min-max, one
         min-max for the whole matrix (images), or the values as given (:meth:`paper`);
-        learned from observed entries in float64 (unit-free); a constant column is
-        completed with its constant.
+        ``"auto"`` as in :class:`INRImputer`; learned from observed entries in
+        float64 (unit-free); a constant column is completed with its constant.
     fold_in_alpha : float, default=1e-3
         Ridge weight of the row solve that folds new rows in (see ``transform``).
     random_state : int, RandomState instance or None, default=None
@@ -90,7 +90,7 @@ class DMFImputer(_BaseTorchImputer):
     model_ : DMFNet
         The trained factors, on CPU.
     reg_, penalty_, n_iter_, loss_curve_, validation_scores_, best_validation_score_,
-    device_, n_features_in_, feature_names_in_, indicator_, history_
+    device_, scaling_, n_features_in_, feature_names_in_, indicator_, history_
         As in :class:`INRImputer`.
 
     See Also

@@ -54,13 +54,17 @@ class INRImputer(_BaseTorchImputer):
         and restore the best iterate at the end.
     validation_fraction : float, default=0.1
         Fraction of observed entries held out when ``early_stopping`` is True.
-    scaling : {"global", "per_column", "none"}, default="global"
+    scaling : {"auto", "global", "per_column", "none"}, default="auto"
         Map observed values onto [0, 1] with one min-max for the whole matrix (images)
         or one per column (tabular data on different scales); inverted on output.
+        ``"auto"`` picks ``"per_column"`` when the columns' observed ranges differ by
+        more than a factor of 1,000 (columns in different units, as in most tables)
+        and ``"global"`` otherwise (an image); ``scaling_`` records the choice.
         ``"none"`` uses the values as given (they must lie in [0, 1], the sigmoid's
         range: the authors' setting, used by :meth:`paper`). Statistics are computed
         in float64, so the result does not depend on the data's units; a constant
-        matrix (or, per column, a constant column) is completed with its constant.
+        matrix, or a column whose observed entries (two or more with ``"global"``)
+        are all equal, is completed with that constant.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation (through a local ``torch.Generator``) and the
         validation split.
@@ -117,6 +121,8 @@ class INRImputer(_BaseTorchImputer):
         Best of ``validation_scores_`` (only with ``early_stopping``).
     device_ : torch.device
         The device used for training.
+    scaling_ : str
+        The scaling used (what ``"auto"`` resolved to).
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -183,7 +189,7 @@ class INRImputer(_BaseTorchImputer):
         **_BaseTorchImputer._parameter_constraints,
         # The sigmoid head needs values in [0, 1]: min-max scalings, or "none" for
         # data already in [0, 1] (the authors' setting).
-        "scaling": [StrOptions({"global", "per_column", "none"})],
+        "scaling": [StrOptions({"auto", "global", "per_column", "none"})],
         "hidden_layer_sizes": ["array-like"],
         "omega_0": [Interval(Real, 0, None, closed="neither")],
         "hidden_omega_0": [Interval(Real, 0, None, closed="neither")],
@@ -204,7 +210,7 @@ class INRImputer(_BaseTorchImputer):
         n_iter_no_change=300,
         early_stopping=True,
         validation_fraction=0.1,
-        scaling="global",
+        scaling="auto",
         random_state=None,
         verbose=0,
         device="auto",
@@ -274,6 +280,16 @@ class INRImputer(_BaseTorchImputer):
             "hidden_omega_0": self.hidden_omega_0,
             "n_channels": self.n_channels,
         }
+
+    def _check_values(self, X, observed, scaling):
+        if scaling == "none":
+            values = X[observed]
+            if values.min() < 0 or values.max() > 1:
+                raise ValueError(
+                    f"scaling='none' feeds the values as given to a sigmoid output, "
+                    f"so they must lie in [0, 1]; the observed ones span "
+                    f"[{values.min():.4g}, {values.max():.4g}]. Use scaling='global'."
+                )
 
     def _build_model(self, shape, generator):
         model = SirenNet(

@@ -118,6 +118,12 @@ class Trainer:
             optimizer.step()
         return StepResult(loss.detach(), validation, X_hat.detach())
 
+    def data_loss(self) -> float:
+        """The data term of the current parameters (one forward pass, host value)."""
+        with torch.no_grad():
+            residual = self.forward() - self.target
+            return float((residual * residual * self.train_weight).sum())
+
     def zero_loss(self) -> float:
         """The data term of predicting zero everywhere (a scale for divergence)."""
         with torch.no_grad():
@@ -259,6 +265,12 @@ def train(
             reference, converged, diverged_at = _read(
                 trainer, recorder, stopping, reference, on_flush
             )
+    final_loss = None
+    if diverged_at is None and trainer.best is None and not interrupted:
+        # The last update is the one no loss has measured yet: check where it landed.
+        final = trainer.data_loss()
+        if reference is not None and not final <= DIVERGENCE_FACTOR * reference:
+            diverged_at, final_loss = len(recorder.loss_curve) + 1, final
     seconds = time.perf_counter() - start
     n_iter = len(recorder.loss_curve)
     best_index = None
@@ -269,7 +281,9 @@ def train(
         can_restore = False
     if diverged_at is not None:
         if not can_restore:
-            loss = recorder.loss_curve[-1] if recorder.loss_curve else math.nan
+            loss = final_loss
+            if loss is None:
+                loss = recorder.loss_curve[diverged_at - 1]
             raise DivergenceError(
                 f"the loss diverged at iteration {diverged_at} (loss {loss:.3g}) "
                 + (

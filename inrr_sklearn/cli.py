@@ -101,6 +101,14 @@ def _check_writable(path, suffixes, option):
         target.exists() and not os.access(target, os.W_OK)
     ):
         raise _UsageError(f"{option} {path}: not writable (permission denied).")
+    existed = target.exists()
+    try:  # os.access says yes to root everywhere: try it for real
+        with open(target, "ab"):
+            pass
+    except OSError as exc:
+        raise _UsageError(f"{option} {path}: not writable ({exc.strerror}).") from None
+    if not existed:
+        target.unlink()
 
 
 def _check_paths(args):

@@ -290,7 +290,7 @@ def image_imputer(method="inr+inrr", *, n_channels=1, **params):
         A model ("inr" = :class:`INRImputer`, "dmf" = :class:`DMFImputer`), then
         optionally "+" one or more regularizers ("l2", "tv", "air", "inrr"), each with
         its defaults; several are summed (e.g. "inr+inrr+tv"). ``IMAGE_METHODS`` lists
-        the paper's eight. DMF uses the global min-max scaling of images.
+        the paper's eight. Both use the global min-max scaling of images.
     n_channels : int, default=1
         3 for an RGB image passed as ``image.reshape(H, W * 3)``.
     **params
@@ -315,6 +315,7 @@ def image_imputer(method="inr+inrr", *, n_channels=1, **params):
             f"unknown method {method!r} ({exc}): a model ('inr' or 'dmf') optionally "
             f"followed by '+' regularizers, e.g. one of {IMAGE_METHODS}."
         ) from None
+    params = {"scaling": "global", **params}  # one scale for the whole image
     if model == "inr":
         return INRImputer(reg=reg, n_channels=n_channels, **params)
-    return DMFImputer(reg=reg, n_channels=n_channels, scaling="global", **params)
+    return DMFImputer(reg=reg, n_channels=n_channels, **params)

@@ -370,3 +370,71 @@ def test_pickles_keep_the_fitted_completion(make, data):
     imp = make().fit(X, mask)
     loaded = pickle.loads(pickle.dumps(imp))
     assert_array_equal(loaded.transform(X), imp.transform(X))
+
+
+# ----------------------------------------------------------------------------- edges
+
+
+@both
+def test_ctrl_c_on_the_first_step_with_early_stopping(make, data, monkeypatch):
+    X, mask = data
+    _interrupt_at(monkeypatch, 1)
+    imp = make(early_stopping=True, max_iter=30)
+    with pytest.warns(UserWarning, match="interrupted"):
+        imp.fit(np.where(mask, X, np.nan))
+    assert imp.n_iter_ == 0 and imp.validation_scores_ == []
+    assert np.isfinite(imp.transform(np.where(mask, X, np.nan))).all()
+
+
+def test_a_blow_up_in_the_last_update_is_caught(data):
+    X, mask = data
+    imp = DMFImputer(**{**FAST_DMF, "max_iter": 1, "learning_rate_init": 1e3})
+    with pytest.raises(FloatingPointError, match="learning_rate_init"):
+        imp.fit(np.where(mask, X, np.nan))
+
+
+@both
+def test_pandas_boolean_masks_and_none_placeholders(make, data):
+    pd = pytest.importorskip("pandas")
+    X, mask = data
+    expected = make().fit_transform(np.where(mask, X, np.nan))
+    as_boolean = pd.DataFrame(mask).astype("boolean")
+    assert_allclose(make().fit_transform(X, as_boolean), expected)
+    frame = pd.DataFrame(np.where(mask, X, np.nan)).astype("Float64")
+    for placeholder in (None, pd.NA):
+        imp = make(missing_values=placeholder)
+        assert_allclose(imp.fit_transform(frame), expected)
+
+
+@both
+def test_the_fitted_matrix_in_float32_is_still_the_fitted_matrix(make, data):
+    X, mask = data
+    X_nan = np.where(mask, X, np.nan)
+    imp = make().fit(X_nan)
+    fitted = imp.transform(X_nan)
+    as_float32 = imp.transform(X_nan.astype(np.float32))
+    assert as_float32.dtype == np.float32
+    assert_allclose(as_float32[~mask], fitted[~mask], rtol=1e-6)
+
+
+def test_auto_scaling_takes_tables_per_column_and_images_whole():
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(20, 5))
+    table[:, 0] *= 1e20
+    table[rng.random(table.shape) < 0.2] = np.nan
+    imp = IMPUTERS["inr"](max_iter=30).fit(table)
+    assert imp.scaling_ == "per_column"
+    completed = imp.transform(table)
+    assert np.abs(completed[:, 1:]).max() < 10 * np.nanmax(np.abs(table[:, 1:]))
+    image = rng.random((12, 10))
+    assert IMPUTERS["inr"]().fit(image).scaling_ == "global"
+    with pytest.warns(UserWarning, match="float32 resolution"):
+        IMPUTERS["dmf"](scaling="global").fit(table)
+
+
+def test_inr_scaling_none_needs_values_in_the_unit_interval(data):
+    X, mask = data
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        IMPUTERS["inr"](scaling="none").fit(np.where(mask, X, np.nan))
+    unit = (X - X.min()) / np.ptp(X)
+    IMPUTERS["inr"](scaling="none").fit(np.where(mask, unit, np.nan))
