@@ -18,6 +18,8 @@ other than the fitted one overrides ``_transform_new``.
 """
 
 import copy
+import inspect
+import textwrap
 import warnings
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -250,11 +252,78 @@ def _fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
     )
 
 
+# The parameters both imputers share, documented once; ``{name}`` is filled with each
+# imputer's default by ``_document_shared_parameters``.
+_SHARED_PARAMETERS = """\
+max_iter : int, default={max_iter}
+    Maximum number of full-batch Adam steps.
+tol : float, default={tol}
+    Minimum *relative* decrease of the monitored quantity (validation error with
+    early stopping, else the training loss) that counts as an improvement: a value
+    improves on the best ``b`` when it is below ``b * (1 - tol)``, whatever the
+    data's units.
+learning_rate_init : float, default={learning_rate_init}
+    Adam learning rate of the model.
+n_iter_no_change : int, default={n_iter_no_change}
+    Stop after this many steps without improvement.
+early_stopping : bool, default={early_stopping}
+    Hold out ``validation_fraction`` of the observed entries, monitor their error
+    and restore the best iterate at the end (also after a divergence or a Ctrl-C).
+validation_fraction : float, default={validation_fraction}
+    Fraction of observed entries held out when ``early_stopping`` is True.
+random_state : int, RandomState instance or None, default={random_state}
+    Seeds the initialisation (through a local ``torch.Generator``, never the global
+    seed) and the validation split.
+verbose : int, default={verbose}
+    0 silent; 1 or more prints ``[{name}]`` messages and a progress bar with the
+    current loss and validation error.
+device : str or torch.device, default={device}
+    "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". The fitted
+    model is stored on CPU, so pickles load anywhere.
+warm_start : bool, default={warm_start}
+    Continue from the previous fit's model (same matrix shape) instead of a new one.
+    A changed regularizer is applied (its learned parts start from the previous
+    ones where they fit) and the scaling is learned again; a changed architecture
+    raises a ``ValueError``.
+missing_values : float, int, None or pandas.NA, default={missing_values}
+    The placeholder of missing entries (None and pandas.NA mean NaN).
+n_channels : int, default={n_channels}
+    Number of channels per pixel: an ``(H, W, C)`` image (RGB, or a stack of C
+    frames) is passed as ``X = image.reshape(H, W * C)`` with ``n_channels=C`` and the
+    output reshapes back the same way. Regularizers act on the ``(H, W, C)`` tensor:
+    INRR and AIR learn one similarity over rows and one over pixel columns, each
+    shared by all channels; TV sums over channels.
+add_indicator : bool, default={add_indicator}
+    Append a :class:`~sklearn.impute.MissingIndicator` block (one 0/1 column per
+    column that had missing entries in ``fit``) to the output, as scikit-learn's
+    imputers do; downstream models can then use the missingness itself.
+record_every : int or None, default={record_every}
+    Record a snapshot every ``record_every`` steps into ``history_`` (completion,
+    regularizer state) for the plots of :mod:`inrr_sklearn.plotting`. Each record
+    copies the matrix to the host; ``None`` records nothing.
+"""
+
+
+def _document_shared_parameters(cls):
+    """Class decorator: write the shared parameters, with ``cls``'s defaults, where
+    its docstring holds the line ``{shared parameters}``."""
+    defaults = {
+        name: "np.nan" if is_scalar_nan(p.default) else repr(p.default)
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+    text = _SHARED_PARAMETERS.format(name=cls.__name__, **defaults)
+    cls.__doc__ = cls.__doc__.replace(
+        "    {shared parameters}\n", textwrap.indent(text, "    ")
+    )
+    return cls
+
+
 class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Base class of the torch imputers (not public; see INRImputer).
 
-    Holds, stores and validates the parameters both imputers share; their meaning is
-    documented in :class:`INRImputer` and :class:`DMFImputer`.
+    Holds, stores, validates and documents (``_SHARED_PARAMETERS``) the parameters
+    both imputers share.
     """
 
     _parameter_constraints: dict = {

@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from inrr_sklearn._base import _BaseTorchImputer
+from inrr_sklearn._base import _BaseTorchImputer, _document_shared_parameters
 from inrr_sklearn._modules import DMFNet
 from inrr_sklearn._utils import Interval
 from inrr_sklearn.regularizers import INRR
@@ -14,6 +14,7 @@ from inrr_sklearn.regularizers import INRR
 _FOLD_IN_ROWS = 4096
 
 
+@_document_shared_parameters
 class DMFImputer(_BaseTorchImputer):
     """Complete a matrix with a deep matrix factorisation :math:`X = W_L \\cdots W_1`.
 
@@ -38,54 +39,14 @@ class DMFImputer(_BaseTorchImputer):
         a plateau for hundreds of steps, which the stopping rule mistakes for
         convergence on images (camera 128², random 50 %: 13.8 dB on missing pixels
         with 1e-3, 21.3 dB with 1e-2); on tables 1e-2 measured on a par with 1e-3.
-    max_iter : int, default=3000
-        Maximum number of full-batch Adam steps.
-    tol : float, default=1e-4
-        Minimum relative decrease of the monitored quantity that counts as an
-        improvement (as in :class:`INRImputer`).
-    learning_rate_init : float, default=1e-3
-        Adam learning rate of the factors.
-    n_iter_no_change : int, default=300
-        Stop after this many steps without improvement.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the observed entries, monitor their error
-        and restore the best iterate.
-    validation_fraction : float, default=0.1
-        Fraction of observed entries held out when ``early_stopping`` is True.
+    {shared parameters}
     scaling : {"standard", "per_column", "global", "auto", "none"}, default="standard"
         Per-column standardisation (tables on any scales), per-column min-max, one
         min-max for the whole matrix (images), or the values as given (:meth:`paper`);
         ``"auto"`` as in :class:`INRImputer`; learned from observed entries in
         float64 (unit-free); a constant column is completed with its constant.
     fold_in_alpha : float, default=1e-3
-        Ridge weight of the row solve that folds new rows in (see ``transform``).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation (local ``torch.Generator``) and the validation split.
-    verbose : int, default=0
-        0 silent; 1 or more prints ``[DMFImputer]`` messages and a progress bar.
-    device : str or torch.device, default="auto"
-        "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".
-    warm_start : bool, default=False
-        Continue from the previous fit's factors (same matrix shape).
-    missing_values : float or int, default=np.nan
-        The placeholder of missing entries.
-    n_channels : int, default=1
-        Number of channels per pixel: an ``(H, W, C)`` image (RGB, or a stack of C
-        frames) is passed as ``X = image.reshape(H, W * C)`` with ``n_channels=C`` and
-        the output reshapes back the same way. Regularizers act on the ``(H, W, C)``
-        tensor: INRR and AIR learn one similarity over rows and one over pixel columns,
-        each shared by all channels; TV sums over channels. The factors model the
-        ``(H, W * C)`` matrix as it is.
-    add_indicator : bool, default=False
-        Append a :class:`~sklearn.impute.MissingIndicator` block (one 0/1 column per
-        column that had missing entries in ``fit``) to the output, as scikit-learn's
-        imputers do; downstream models can then use the missingness itself.
-    record_every : int or None, default=None
-        Record a snapshot every ``record_every`` steps into ``history_`` (completion,
-        regularizer state) for the plots of :mod:`inrr_sklearn.plotting`. Each record
-        copies the matrix to the host; ``None`` records nothing.
-
-    Attributes
+        Ridge weight of the row solve that folds new rows in (see ``transform``).    Attributes
     ----------
     model_ : DMFNet
         The trained factors, on CPU.

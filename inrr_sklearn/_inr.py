@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from inrr_sklearn._base import _BaseTorchImputer
+from inrr_sklearn._base import _BaseTorchImputer, _document_shared_parameters
 from inrr_sklearn._modules import SirenNet
 from inrr_sklearn._utils import (
     Interval,
@@ -19,6 +19,7 @@ from inrr_sklearn._utils import (
 from inrr_sklearn.regularizers import INRR
 
 
+@_document_shared_parameters
 class INRImputer(_BaseTorchImputer):
     """Complete a matrix with an implicit neural representation (SIREN).
 
@@ -39,21 +40,7 @@ class INRImputer(_BaseTorchImputer):
         Frequency factor of the first sine layer.
     hidden_omega_0 : float, default=1.0
         Frequency factor of the other sine layers (1 in the authors' code).
-    max_iter : int, default=1500
-        Maximum number of full-batch Adam steps.
-    tol : float, default=1e-4
-        Minimum *relative* decrease of the monitored quantity (validation error with
-        early stopping, else the training loss) that counts as an improvement: a
-        value improves on the best ``b`` when it is below ``b * (1 - tol)``.
-    learning_rate_init : float, default=1e-3
-        Adam learning rate of the SIREN.
-    n_iter_no_change : int, default=300
-        Stop after this many steps without improvement.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the observed entries, monitor their error
-        and restore the best iterate at the end.
-    validation_fraction : float, default=0.1
-        Fraction of observed entries held out when ``early_stopping`` is True.
+    {shared parameters}
     scaling : {"auto", "global", "per_column", "none"}, default="auto"
         Map observed values onto [0, 1] with one min-max for the whole matrix (images)
         or one per column (tabular data on different scales); inverted on output.
@@ -65,36 +52,9 @@ class INRImputer(_BaseTorchImputer):
         in float64, so the result does not depend on the data's units; a constant
         matrix, or a column whose observed entries (two or more with ``"global"``)
         are all equal, is completed with that constant.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initialisation (through a local ``torch.Generator``) and the
-        validation split.
-    verbose : int, default=0
-        0 silent; 1 or more prints ``[INRImputer]`` messages and a progress bar with
-        the current loss and validation error.
-    device : str or torch.device, default="auto"
-        "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".
-    warm_start : bool, default=False
-        Continue from the previous fit's model (same matrix shape) instead of a new one.
-    missing_values : float or int, default=np.nan
-        The placeholder of missing entries.
     refit_max_iter : int, default=200
         Steps of the warm-started joint refit that completes new rows in
         ``transform`` (see Notes).
-    n_channels : int, default=1
-        Number of channels per pixel: an ``(H, W, C)`` image (RGB, or a stack of C
-        frames) is passed as ``X = image.reshape(H, W * C)`` with ``n_channels=C`` and
-        the output reshapes back the same way. Regularizers act on the ``(H, W, C)``
-        tensor: INRR and AIR learn one similarity over rows and one over pixel columns,
-        each shared by all channels; TV sums over channels. The SIREN has C outputs
-        per coordinate.
-    add_indicator : bool, default=False
-        Append a :class:`~sklearn.impute.MissingIndicator` block (one 0/1 column per
-        column that had missing entries in ``fit``) to the output, as scikit-learn's
-        imputers do; downstream models can then use the missingness itself.
-    record_every : int or None, default=None
-        Record a snapshot every ``record_every`` steps into ``history_`` (completion,
-        regularizer state) for the plots of :mod:`inrr_sklearn.plotting`. Each record
-        copies the matrix to the host; ``None`` records nothing.
     init : {"default", "paper"}, default="default"
         SIREN initialisation. Both draw the sine weights as the SIREN paper does;
         ``"default"`` draws the biases and the linear head as ``torch.nn.Linear``,
