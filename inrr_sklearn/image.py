@@ -13,7 +13,9 @@ import warnings
 import numpy as np
 
 __all__ = [
+    "CLASSICAL_METHODS",
     "IMAGE_METHODS",
+    "classical_inpaint",
     "image_imputer",
     "image_scores",
     "load_image",
@@ -279,6 +281,78 @@ IMAGE_METHODS = (
     "dmf+air",
     "dmf+inrr",
 )
+
+
+#: The classical inpainting peers of :func:`classical_inpaint`.
+CLASSICAL_METHODS = ("biharmonic", "telea", "ns")
+
+
+def classical_inpaint(image, observed, method="biharmonic", *, radius=3):
+    """Fill the missing pixels with a classical inpainting method (a peer, not ours).
+
+    What a user would call instead of this library, in one line: scikit-image's
+    biharmonic inpainting or OpenCV's Telea / Navier-Stokes inpainting. Observed pixels
+    are returned unchanged.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W) or (H, W, C)
+        Values in [0, 1]; missing pixels may hold anything (NaN included). OpenCV's
+        methods work on 16-bit planes (values quantised to 1/65535).
+    observed : ndarray of bool, shape (H, W)
+        True where the pixel is known (the library's convention; these methods'
+        own masks mark the holes, ``~observed``).
+    method : {"biharmonic", "telea", "ns"}, default="biharmonic"
+        ``skimage.restoration.inpaint_biharmonic``, or ``cv2.inpaint`` with
+        ``INPAINT_TELEA`` / ``INPAINT_NS`` (OpenCV, in the ``[demo]`` extra).
+    radius : int, default=3
+        OpenCV's inpainting radius in pixels.
+
+    Returns
+    -------
+    completed : ndarray of image's shape, float64
+    """
+    image = np.asarray(image, dtype=np.float64)
+    observed = np.asarray(observed, dtype=bool)
+    holes = ~observed
+    filled = np.where(observed if image.ndim == 2 else observed[..., None], image, 0.0)
+    if method == "biharmonic":
+        from skimage.restoration import inpaint_biharmonic
+
+        channel_axis = -1 if image.ndim == 3 else None
+        completed = inpaint_biharmonic(filled, holes, channel_axis=channel_axis)
+    elif method in ("telea", "ns"):
+        import cv2
+
+        flag = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
+        hole_mask = holes.astype(np.uint8)
+        # 16-bit single-channel planes: Telea mishandles float input, and colour
+        # images are inpainted in 8 bits only; one plane per channel keeps 16 bits.
+        planes = filled[..., None] if image.ndim == 2 else filled
+        scale = np.iinfo(np.uint16).max
+        completed = np.stack(
+            [
+                cv2.inpaint(
+                    np.rint(np.clip(planes[..., c], 0, 1) * scale).astype(np.uint16),
+                    hole_mask,
+                    radius,
+                    flag,
+                )
+                / scale
+                for c in range(planes.shape[2])
+            ],
+            axis=-1,
+        ).reshape(image.shape)
+    else:
+        raise ValueError(
+            f"unknown classical method {method!r}: use one of {CLASSICAL_METHODS}."
+        )
+    keep = (
+        observed
+        if image.ndim == 2
+        else np.broadcast_to(observed[..., None], image.shape)
+    )
+    return np.where(keep, image, completed)
 
 
 def image_imputer(method="inr+inrr", *, n_channels=1, **params):
