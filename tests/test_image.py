@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
 from inrr_sklearn import INRR, TV, DMFImputer, INRImputer
 from inrr_sklearn.image import (
@@ -168,3 +169,21 @@ def test_image_scores_perfect_and_nothing_missing():
         scores = image_scores(truth, truth, np.ones((5, 5), bool))
     assert scores["psnr_all"] == np.inf and scores["ssim"] == pytest.approx(1.0)
     assert np.isnan(scores["psnr_missing"]) and np.isnan(scores["nmae_missing"])
+
+
+@pytest.mark.parametrize("method", ["biharmonic", "telea", "ns"])
+def test_classical_peers_fill_holes_and_keep_observed_pixels(method):
+    from inrr_sklearn.image import classical_inpaint
+
+    u = np.linspace(0, 1, 24)
+    truth = np.add.outer(u, u) / 2
+    observed = np.ones(truth.shape, dtype=bool)
+    observed[8:12, 8:14] = False
+    completed = classical_inpaint(np.where(observed, truth, np.nan), observed, method)
+    assert_array_equal(completed[observed], truth[observed])
+    assert np.abs(completed[~observed] - truth[~observed]).max() < 0.1  # a smooth ramp
+    rgb = np.stack([truth, 1 - truth, truth**2], axis=-1)
+    filled = classical_inpaint(rgb, observed, method)
+    assert filled.shape == rgb.shape and np.isfinite(filled).all()
+    with pytest.raises(ValueError, match="unknown classical"):
+        classical_inpaint(truth, observed, "magic")
