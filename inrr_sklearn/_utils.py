@@ -2,7 +2,7 @@
 layer-size checks.
 
 This is also the one module that imports scikit-learn's private helpers
-(``_fit_context``, ``_param_validation`` and ``is_scalar_nan``); the rest of the package takes them from
+(``_fit_context``, ``_param_validation``, ``is_scalar_nan`` and ``_BaseComposition``); the rest of the package takes them from
 here, so a change in scikit-learn touches one file.
 """
 
@@ -13,11 +13,13 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
+from sklearn.utils.metaestimators import _BaseComposition
 
 __all__ = [
     "Interval",
     "MissingValues",
     "StrOptions",
+    "_BaseComposition",
     "_fit_context",
     "check_layer_sizes",
     "is_scalar_nan",

@@ -1,8 +1,9 @@
 """scikit-learn's estimator checks on fast instances."""
 
+from sklearn.impute import KNNImputer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from inrr_sklearn import INRR, DMFImputer, INRImputer
+from inrr_sklearn import INRR, BlendImputer, DMFImputer, INRImputer
 from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
 
 
@@ -14,6 +15,7 @@ from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
         DMFImputer(**FAST_DMF),
         DMFImputer(reg=INRR(**FAST_INRR), **FAST_DMF),
         DMFImputer(add_indicator=True, record_every=2, **FAST_DMF),
+        BlendImputer([("dmf", DMFImputer(**FAST_DMF)), ("knn", KNNImputer())]),
     ],
 )
 def test_sklearn_compatible(estimator, check):

@@ -1,0 +1,299 @@
+"""``BlendImputer``: several imputers blended with weights learned on held-out entries.
+
+The recommended imputer for tables. ``fit`` hides a seeded fraction of the observed
+entries, fits every candidate imputer on what is left, and learns convex weights
+(non-negative, summing to one) that minimise the error on the hidden entries, in
+column-standard-deviation units (a super learner, stacking on one hold-out split). The
+candidates with a non-zero weight are then refitted on all observed entries, and the
+completion is the weighted sum of theirs. ``cv_results_`` records each candidate's
+held-out error and weight, as scikit-learn's ``*CV`` estimators do.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.optimize import nnls
+from sklearn.base import TransformerMixin, clone
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, KNNImputer
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from inrr_sklearn._dmf import DMFImputer
+from inrr_sklearn._utils import Interval, _BaseComposition, _fit_context
+from inrr_sklearn.regularizers import INRR
+
+# Weights below this are dropped (and their imputers not refitted).
+_MIN_WEIGHT = 1e-3
+
+
+def default_candidates(random_state=None):
+    """The candidates of ``BlendImputer(estimators=None)``: (name, imputer) pairs.
+
+    DMF with INRR on rows and columns (the library's model), plain DMF, and two
+    scikit-learn imputers whose errors differ from DMF's: ``IterativeImputer`` (a
+    regression of each column on the others) and ``KNNImputer`` (local averages).
+    """
+    return [
+        (
+            "dmf_inrr",
+            DMFImputer(
+                reg=INRR(alpha_row=0.1, alpha_col=0.1), random_state=random_state
+            ),
+        ),
+        ("dmf", DMFImputer(random_state=random_state)),
+        (
+            "iterative",
+            IterativeImputer(
+                max_iter=20, random_state=random_state, keep_empty_features=True
+            ),
+        ),
+        ("knn", KNNImputer(keep_empty_features=True)),
+    ]
+
+
+def _fit_complete(estimator, X):
+    estimator = clone(estimator)
+    return estimator, estimator.fit_transform(X)
+
+
+class BlendImputer(TransformerMixin, _BaseComposition):
+    """Blend imputers with convex weights learned on held-out observed entries.
+
+    Parameters
+    ----------
+    estimators : list of (str, imputer) or None, default=None
+        The candidates; each must complete NaN entries through ``fit_transform`` and
+        ``transform`` and keep the number of columns. ``None`` uses
+        :func:`default_candidates`: DMF + INRR, DMF, ``IterativeImputer`` and
+        ``KNNImputer``. Their parameters are searchable as ``<name>__<param>``
+        (e.g. ``dmf_inrr__reg__alpha_row``), as in ``VotingRegressor``.
+    holdout_fraction : float, default=0.1
+        Fraction of the observed entries hidden to learn the weights. On a table too
+        small to hide any, the candidates get equal weights.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the hold-out draw and the default candidates.
+    n_jobs : int or None, default=None
+        Candidates fitted in parallel (joblib).
+
+    Attributes
+    ----------
+    estimators_ : dict of str to imputer
+        The candidates with a non-zero weight, refitted on all observed entries.
+    weights_ : dict of str to float
+        Their weights (summing to one).
+    cv_results_ : dict of str to list
+        ``"estimator"`` (names), ``"heldout_rmse"`` (each candidate's RMSE on the
+        hidden entries, in column-std units) and ``"weight"``.
+    heldout_rmse_ : float
+        The blend's RMSE on the hidden entries (column-std units).
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names seen in ``fit`` (only for inputs with string column names).
+
+    Notes
+    -----
+    With :math:`H` the hidden entries, :math:`\\hat X^{(k)}` the completion of
+    candidate :math:`k` fitted without them and :math:`\\sigma_j` the standard
+    deviation of column :math:`j`'s observed entries, the weights solve
+
+    .. math::
+        \\min_{w \\ge 0, \\sum_k w_k = 1} \\sum_{(i,j) \\in H}
+            \\Big(\\sum_k w_k \\hat X^{(k)}_{ij} - X_{ij}\\Big)^2 / \\sigma_j^2 .
+
+    The blend is at least as good as the best candidate on the hidden entries, and
+    usually better: candidates err in different places. ``transform`` of the fitted
+    matrix returns the fitted completion; other rows are completed by each
+    candidate's own ``transform`` and blended with the same weights. Missing entries
+    are NaN. Observed entries are returned unchanged.
+
+    See Also
+    --------
+    DMFImputer : The library's factorisation model, a default candidate.
+    sklearn.impute.IterativeImputer, sklearn.impute.KNNImputer
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inrr_sklearn import BlendImputer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3)) @ rng.normal(size=(3, 6))
+    >>> X[rng.random(X.shape) < 0.2] = np.nan
+    >>> imp = BlendImputer(random_state=0).fit(X)
+    >>> bool(np.isnan(imp.transform(X)).any()), sorted(imp.cv_results_)
+    (False, ['estimator', 'heldout_rmse', 'weight'])
+    """
+
+    _parameter_constraints: dict = {
+        "estimators": [list, None],
+        "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self, estimators=None, *, holdout_fraction=0.1, random_state=None, n_jobs=None
+    ):
+        self.estimators = estimators
+        self.holdout_fraction = holdout_fraction
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Learn the weights on held-out entries, then refit the weighted candidates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The table, NaN where missing.
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        observed = ~np.isnan(X)
+        rng = check_random_state(self.random_state)
+        candidates = self.estimators
+        if candidates is None:
+            candidates = default_candidates(rng.randint(np.iinfo(np.int32).max))
+        names = [name for name, _ in candidates]
+        if len(set(names)) != len(names):
+            raise ValueError(f"estimator names must be unique; got {names}.")
+        hidden = self._hide(observed, rng)
+        if hidden is None:  # too small to hold anything out: equal weights
+            return self._publish(X, observed, candidates, names, None, None, None)
+        X_hidden = np.where(hidden, np.nan, X)
+        fits = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_complete)(est, X_hidden) for _, est in candidates
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            std = np.nanstd(np.where(observed, X, np.nan), axis=0)
+        std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        truth = (X / std)[hidden]
+        predictions = np.column_stack(
+            [(completion / std)[hidden] for _, completion in fits]
+        )
+        errors = np.sqrt(np.mean((predictions - truth[:, None]) ** 2, axis=0))
+        weights = _convex_least_squares(predictions, truth)
+        blend = float(np.sqrt(np.mean((predictions @ weights - truth) ** 2)))
+        return self._publish(X, observed, candidates, names, weights, errors, blend)
+
+    def _publish(self, X, observed, candidates, names, weights, errors, blend):
+        """Refit the weighted candidates on all observed entries; set the attributes."""
+        if weights is None:
+            weights = np.full(len(names), 1 / len(names))
+            errors = np.full(len(names), np.nan)
+            blend = np.nan
+        keep = [k for k, w in enumerate(weights) if w >= _MIN_WEIGHT]
+        kept = weights[keep] / weights[keep].sum()
+        refits = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_complete)(candidates[k][1], X) for k in keep
+        )
+        self.cv_results_ = {
+            "estimator": names,
+            "heldout_rmse": [float(e) for e in errors],
+            "weight": [float(w) for w in weights],
+        }
+        self.heldout_rmse_ = blend
+        self.estimators_ = {
+            names[k]: est for k, (est, _) in zip(keep, refits, strict=True)
+        }
+        self.weights_ = {names[k]: float(w) for k, w in zip(keep, kept, strict=True)}
+        completion = sum(w * c for w, (_, c) in zip(kept, refits, strict=True))
+        self._X_fit = X
+        self._completion = np.where(observed, X, completion)
+        return self
+
+    def _hide(self, observed, rng):
+        """Held-out entries: ``holdout_fraction`` of the observed ones, never a
+        column's last observed entry (None if there are too few to hide any)."""
+        index = np.flatnonzero(observed)
+        n_hide = round(self.holdout_fraction * index.size)
+        if n_hide < 1 or n_hide >= index.size:
+            return None
+        hidden = np.zeros(observed.shape, dtype=bool)
+        hidden.flat[rng.choice(index, size=n_hide, replace=False)] = True
+        emptied = (observed & ~hidden).sum(axis=0) == 0
+        for j in np.flatnonzero(emptied & observed.any(axis=0)):
+            hidden[np.flatnonzero(observed[:, j])[0], j] = False
+        return hidden if hidden.any() else None
+
+    def get_params(self, deep=True):
+        """Parameters, with the candidates' as ``<name>__<param>`` when ``deep``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the candidates' parameters.
+
+        Returns
+        -------
+        params : dict
+        """
+        if self.estimators is None:
+            return super().get_params(deep=False)
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, the candidates' as ``<name>__<param>``.
+
+        Parameters
+        ----------
+        **params : dict
+
+        Returns
+        -------
+        self : object
+        """
+        self._set_params("estimators", **params)
+        return self
+
+    def transform(self, X):
+        """Return X with its NaN entries completed by the weighted candidates.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The table to complete (the fitted one, or new rows).
+
+        Returns
+        -------
+        X_completed : ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False
+        )
+        if X.shape == self._X_fit.shape and np.array_equal(
+            X, self._X_fit, equal_nan=True
+        ):
+            return self._completion.copy()
+        completion = sum(
+            self.weights_[name] * est.transform(X)
+            for name, est in self.estimators_.items()
+        )
+        return np.where(np.isnan(X), completion, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _convex_least_squares(P, y, penalty=1e3):
+    """``argmin ||P w - y||`` over ``w >= 0``, ``sum(w) = 1`` (NNLS with the sum
+    constraint as a heavily weighted extra row)."""
+    scale = penalty * max(np.abs(P).max(), 1.0) * np.sqrt(len(y))
+    A = np.vstack([P, np.full((1, P.shape[1]), scale)])
+    b = np.append(y, scale)
+    w, _ = nnls(A, b)
+    if not w.sum() > 0:
+        w = np.full(P.shape[1], 1 / P.shape[1])
+    return w / w.sum()

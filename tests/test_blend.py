@@ -1,0 +1,95 @@
+"""BlendImputer: convex weights on held-out entries, refits, nested parameters."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.impute import KNNImputer, SimpleImputer
+
+from inrr_sklearn import BlendImputer, DMFImputer
+from inrr_sklearn._blend import _convex_least_squares
+from tests.conftest import FAST_DMF
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture
+def table():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2)) @ rng.normal(size=(2, 5)) + 0.05 * rng.normal(
+        size=(60, 5)
+    )
+    missing = rng.random(X.shape) < 0.2
+    return X, np.where(missing, np.nan, X), missing
+
+
+def _fast(**kwargs):
+    candidates = [
+        (
+            "dmf",
+            DMFImputer(**{**FAST_DMF, "max_iter": 200, "learning_rate_init": 1e-2}),
+        ),
+        ("knn", KNNImputer()),
+        ("mean", SimpleImputer()),
+    ]
+    return BlendImputer(candidates, random_state=0, **kwargs)
+
+
+def test_convex_weights_by_hand():
+    y = np.array([1.0, 2.0, 3.0])
+    P = np.column_stack([y, np.zeros(3), y + 5])
+    w = _convex_least_squares(P, y)
+    assert_allclose(w, [1, 0, 0], atol=1e-6)
+    # Two unbiased candidates with opposite errors: the average is exact.
+    P = np.column_stack([y + 1, y - 1])
+    assert_allclose(_convex_least_squares(P, y), [0.5, 0.5], atol=1e-6)
+
+
+def test_blend_beats_its_worst_candidate_and_keeps_observed_entries(table):
+    X, X_nan, missing = table
+    imp = _fast().fit(X_nan)
+    completed = imp.transform(X_nan)
+    assert_array_equal(completed[~missing], X[~missing])
+    results = imp.cv_results_
+    assert results["estimator"] == ["dmf", "knn", "mean"]
+    assert sum(results["weight"]) == pytest.approx(1.0)
+    assert imp.heldout_rmse_ <= min(results["heldout_rmse"]) + 1e-9
+    assert set(imp.weights_) <= {"dmf", "knn", "mean"}
+    err = np.sqrt(np.mean((completed - X)[missing] ** 2))
+    mean_err = np.sqrt(
+        np.mean((SimpleImputer().fit_transform(X_nan) - X)[missing] ** 2)
+    )
+    assert err < 0.6 * mean_err
+
+
+def test_new_rows_are_blended_with_the_same_weights(table):
+    _, X_nan, _ = table
+    imp = _fast().fit(X_nan[:40])
+    new = X_nan[40:]
+    expected = sum(
+        w * imp.estimators_[name].transform(new) for name, w in imp.weights_.items()
+    )
+    assert_allclose(imp.transform(new), np.where(np.isnan(new), expected, new))
+
+
+def test_nested_parameters_and_clone(table):
+    imp = _fast()
+    params = imp.get_params()
+    assert params["dmf__rank"] is None and params["knn__n_neighbors"] == 5
+    imp.set_params(knn__n_neighbors=3, holdout_fraction=0.2)
+    assert imp.get_params()["knn__n_neighbors"] == 3
+    assert clone(imp).get_params()["holdout_fraction"] == 0.2
+    assert "estimators" in BlendImputer().get_params()
+
+
+def test_tiny_tables_fall_back_to_equal_weights():
+    X = np.array([[1.0, np.nan], [2.0, 3.0], [np.nan, 4.0]])
+    imp = _fast().fit(X)
+    assert imp.cv_results_["weight"] == pytest.approx([1 / 3] * 3)
+    assert not np.isnan(imp.transform(X)).any()
+
+
+def test_duplicate_names_are_refused(table):
+    _, X_nan, _ = table
+    with pytest.raises(ValueError, match="unique"):
+        BlendImputer([("a", KNNImputer()), ("a", SimpleImputer())]).fit(X_nan)
