@@ -9,6 +9,7 @@ imputers), ``plotting`` (the paper's figures) and ``cli`` (the ``inrr-sklearn`` 
 from inrr_sklearn._blend import BlendImputer
 from inrr_sklearn._dmf import DMFImputer
 from inrr_sklearn._inr import INRImputer
+from inrr_sklearn._softimpute import SoftImputer
 from inrr_sklearn.regularizers import AIR, INRR, L2, TV, BaseRegularizer, SumRegularizer
 
 __version__ = "0.1.0"
@@ -22,6 +23,7 @@ __all__ = [
     "BlendImputer",
     "DMFImputer",
     "INRImputer",
+    "SoftImputer",
     "SumRegularizer",
     "__version__",
 ]

@@ -1,7 +1,8 @@
 """``BlendImputer``: several imputers blended with weights learned on held-out entries.
 
-The recommended imputer for tables. ``fit`` hides a seeded fraction of the observed
-entries, fits every candidate imputer on what is left, and learns convex weights
+The recommended imputer for tables. ``fit`` hides seeded disjoint fractions of the
+observed entries in turn, fits every candidate imputer on what is left, and learns
+convex weights
 (non-negative, summing to one) that minimise the error on the hidden entries, in
 column-standard-deviation units (a super learner, stacking on one hold-out split). The
 candidates with a non-zero weight are then refitted on all observed entries, and the
@@ -21,6 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from inrr_sklearn._dmf import DMFImputer
+from inrr_sklearn._softimpute import SoftImputer
 from inrr_sklearn._utils import Interval, _BaseComposition, _fit_context
 from inrr_sklearn.regularizers import INRR
 
@@ -31,9 +33,10 @@ _MIN_WEIGHT = 1e-3
 def default_candidates(random_state=None):
     """The candidates of ``BlendImputer(estimators=None)``: (name, imputer) pairs.
 
-    DMF with INRR on rows and columns (the library's model), plain DMF, and two
-    scikit-learn imputers whose errors differ from DMF's: ``IterativeImputer`` (a
-    regression of each column on the others) and ``KNNImputer`` (local averages).
+    DMF with INRR on rows and columns (the library's model), plain DMF, the
+    nuclear-norm completion :class:`SoftImputer`, and two scikit-learn imputers whose
+    errors differ from those: ``IterativeImputer`` (a regression of each column on
+    the others) and ``KNNImputer`` (local averages).
     """
     return [
         (
@@ -43,6 +46,7 @@ def default_candidates(random_state=None):
             ),
         ),
         ("dmf", DMFImputer(random_state=random_state)),
+        ("softimpute", SoftImputer()),
         (
             "iterative",
             IterativeImputer(
@@ -66,12 +70,16 @@ class BlendImputer(TransformerMixin, _BaseComposition):
     estimators : list of (str, imputer) or None, default=None
         The candidates; each must complete NaN entries through ``fit_transform`` and
         ``transform`` and keep the number of columns. ``None`` uses
-        :func:`default_candidates`: DMF + INRR, DMF, ``IterativeImputer`` and
-        ``KNNImputer``. Their parameters are searchable as ``<name>__<param>``
+        :func:`default_candidates`: DMF + INRR, DMF, SoftImpute,
+        ``IterativeImputer`` and ``KNNImputer``. Their parameters are searchable as ``<name>__<param>``
         (e.g. ``dmf_inrr__reg__alpha_row``), as in ``VotingRegressor``.
     holdout_fraction : float, default=0.1
         Fraction of the observed entries hidden to learn the weights. On a table too
         small to hide any, the candidates get equal weights.
+    n_splits : int, default=3
+        Number of disjoint held-out sets (each ``holdout_fraction`` of the observed
+        entries); every candidate is fitted once per set and the weights are learned
+        on all held-out entries together (steadier weights, ``n_splits`` fits).
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
     n_jobs : int or None, default=None
@@ -129,15 +137,23 @@ class BlendImputer(TransformerMixin, _BaseComposition):
     _parameter_constraints: dict = {
         "estimators": [list, None],
         "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_splits": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
 
     def __init__(
-        self, estimators=None, *, holdout_fraction=0.1, random_state=None, n_jobs=None
+        self,
+        estimators=None,
+        *,
+        holdout_fraction=0.1,
+        n_splits=3,
+        random_state=None,
+        n_jobs=None,
     ):
         self.estimators = estimators
         self.holdout_fraction = holdout_fraction
+        self.n_splits = n_splits
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -166,19 +182,26 @@ class BlendImputer(TransformerMixin, _BaseComposition):
         names = [name for name, _ in candidates]
         if len(set(names)) != len(names):
             raise ValueError(f"estimator names must be unique; got {names}.")
-        hidden = self._hide(observed, rng)
-        if hidden is None:  # too small to hold anything out: equal weights
+        folds = self._hide(observed, rng)
+        if folds is None:  # too small to hold anything out: equal weights
             return self._publish(X, observed, candidates, names, None, None, None)
-        X_hidden = np.where(hidden, np.nan, X)
         fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_complete)(est, X_hidden) for _, est in candidates
+            delayed(_fit_complete)(est, np.where(hidden, np.nan, X))
+            for hidden in folds
+            for _, est in candidates
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             std = np.nanstd(np.where(observed, X, np.nan), axis=0)
         std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-        truth = (X / std)[hidden]
-        predictions = np.column_stack(
-            [(completion / std)[hidden] for _, completion in fits]
+        n = len(candidates)
+        truth = np.concatenate([(X / std)[hidden] for hidden in folds])
+        predictions = np.vstack(
+            [
+                np.column_stack(
+                    [(c / std)[hidden] for _, c in fits[f * n : (f + 1) * n]]
+                )
+                for f, hidden in enumerate(folds)
+            ]
         )
         errors = np.sqrt(np.mean((predictions - truth[:, None]) ** 2, axis=0))
         weights = _convex_least_squares(predictions, truth)
@@ -212,18 +235,23 @@ class BlendImputer(TransformerMixin, _BaseComposition):
         return self
 
     def _hide(self, observed, rng):
-        """Held-out entries: ``holdout_fraction`` of the observed ones, never a
-        column's last observed entry (None if there are too few to hide any)."""
-        index = np.flatnonzero(observed)
+        """``n_splits`` disjoint held-out sets, each ``holdout_fraction`` of the
+        observed entries, never a column's last observed entry (None if there are
+        too few entries to hide any)."""
+        index = rng.permutation(np.flatnonzero(observed))
         n_hide = round(self.holdout_fraction * index.size)
-        if n_hide < 1 or n_hide >= index.size:
+        if n_hide < 1 or n_hide * self.n_splits >= index.size:
             return None
-        hidden = np.zeros(observed.shape, dtype=bool)
-        hidden.flat[rng.choice(index, size=n_hide, replace=False)] = True
-        emptied = (observed & ~hidden).sum(axis=0) == 0
-        for j in np.flatnonzero(emptied & observed.any(axis=0)):
-            hidden[np.flatnonzero(observed[:, j])[0], j] = False
-        return hidden if hidden.any() else None
+        folds = []
+        for f in range(self.n_splits):
+            hidden = np.zeros(observed.shape, dtype=bool)
+            hidden.flat[index[f * n_hide : (f + 1) * n_hide]] = True
+            emptied = (observed & ~hidden).sum(axis=0) == 0
+            for j in np.flatnonzero(emptied & observed.any(axis=0)):
+                hidden[np.flatnonzero(observed[:, j])[0], j] = False
+            if hidden.any():
+                folds.append(hidden)
+        return folds or None
 
     def get_params(self, deep=True):
         """Parameters, with the candidates' as ``<name>__<param>`` when ``deep``.

@@ -93,3 +93,24 @@ def test_duplicate_names_are_refused(table):
     _, X_nan, _ = table
     with pytest.raises(ValueError, match="unique"):
         BlendImputer([("a", KNNImputer()), ("a", SimpleImputer())]).fit(X_nan)
+
+
+def test_softimputer_completes_low_rank_tables_and_new_rows(table):
+    from inrr_sklearn import SoftImputer
+
+    X, X_nan, missing = table
+    imp = SoftImputer().fit(X_nan)
+    completed = imp.transform(X_nan)
+    assert_array_equal(completed[~missing], X[~missing])
+    err = np.sqrt(np.mean((completed - X)[missing] ** 2))
+    mean_err = np.sqrt(
+        np.mean((SimpleImputer().fit_transform(X_nan) - X)[missing] ** 2)
+    )
+    assert err < 0.4 * mean_err
+    new = imp.transform(X_nan[:7].copy() + 0.0)  # same rows as new data: folded in
+    assert (
+        np.abs(new - X[:7])[missing[:7]].mean()
+        < 2 * np.abs(completed[:7] - X[:7])[missing[:7]].mean() + 1e-9
+    )
+    empty = imp.transform(np.full((1, X.shape[1]), np.nan))
+    assert_allclose(empty[0], np.nanmean(X_nan, axis=0))
