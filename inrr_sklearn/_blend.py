@@ -23,22 +23,29 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from inrr_sklearn._dmf import DMFImputer
 from inrr_sklearn._softimpute import SoftImputer
-from inrr_sklearn._utils import Interval, _BaseComposition, _fit_context
+from inrr_sklearn._utils import Interval, StrOptions, _BaseComposition, _fit_context
 from inrr_sklearn.regularizers import INRR
 
 # Weights below this are dropped (and their imputers not refitted).
 _MIN_WEIGHT = 1e-3
 
 
-def default_candidates(random_state=None):
+# KNNImputer compares every pair of rows: above this many rows it leaves the defaults.
+_KNN_MAX_ROWS = 5000
+# n_splits="auto" holds out one set when it has at least this many entries, else 3.
+_AUTO_HELDOUT = 10_000
+
+
+def default_candidates(random_state=None, n_rows=0):
     """The candidates of ``BlendImputer(estimators=None)``: (name, imputer) pairs.
 
     DMF with INRR on rows and columns (the library's model), plain DMF, the
     nuclear-norm completion :class:`SoftImputer`, and two scikit-learn imputers whose
     errors differ from those: ``IterativeImputer`` (a regression of each column on
-    the others) and ``KNNImputer`` (local averages).
+    the others) and ``KNNImputer`` (local averages; left out above 5,000 rows, as its
+    cost grows with the square of the rows).
     """
-    return [
+    candidates = [
         (
             "dmf_inrr",
             DMFImputer(
@@ -55,6 +62,7 @@ def default_candidates(random_state=None):
         ),
         ("knn", KNNImputer(keep_empty_features=True)),
     ]
+    return [c for c in candidates if c[0] != "knn" or n_rows <= _KNN_MAX_ROWS]
 
 
 def _fit_complete(estimator, X):
@@ -76,10 +84,11 @@ class BlendImputer(TransformerMixin, _BaseComposition):
     holdout_fraction : float, default=0.1
         Fraction of the observed entries hidden to learn the weights. On a table too
         small to hide any, the candidates get equal weights.
-    n_splits : int, default=3
+    n_splits : int or "auto", default="auto"
         Number of disjoint held-out sets (each ``holdout_fraction`` of the observed
         entries); every candidate is fitted once per set and the weights are learned
         on all held-out entries together (steadier weights, ``n_splits`` fits).
+        ``"auto"``: 1 when one set holds at least 10,000 entries, else 3.
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
     n_jobs : int or None, default=None
@@ -137,7 +146,7 @@ class BlendImputer(TransformerMixin, _BaseComposition):
     _parameter_constraints: dict = {
         "estimators": [list, None],
         "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_splits": [Interval(Integral, 1, None, closed="left")],
+        "n_splits": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
@@ -147,7 +156,7 @@ class BlendImputer(TransformerMixin, _BaseComposition):
         estimators=None,
         *,
         holdout_fraction=0.1,
-        n_splits=3,
+        n_splits="auto",
         random_state=None,
         n_jobs=None,
     ):
@@ -178,7 +187,9 @@ class BlendImputer(TransformerMixin, _BaseComposition):
         rng = check_random_state(self.random_state)
         candidates = self.estimators
         if candidates is None:
-            candidates = default_candidates(rng.randint(np.iinfo(np.int32).max))
+            candidates = default_candidates(
+                rng.randint(np.iinfo(np.int32).max), n_rows=X.shape[0]
+            )
         names = [name for name, _ in candidates]
         if len(set(names)) != len(names):
             raise ValueError(f"estimator names must be unique; got {names}.")
@@ -240,10 +251,13 @@ class BlendImputer(TransformerMixin, _BaseComposition):
         too few entries to hide any)."""
         index = rng.permutation(np.flatnonzero(observed))
         n_hide = round(self.holdout_fraction * index.size)
-        if n_hide < 1 or n_hide * self.n_splits >= index.size:
+        n_splits = self.n_splits
+        if n_splits == "auto":
+            n_splits = 1 if n_hide >= _AUTO_HELDOUT else 3
+        if n_hide < 1 or n_hide * n_splits >= index.size:
             return None
         folds = []
-        for f in range(self.n_splits):
+        for f in range(n_splits):
             hidden = np.zeros(observed.shape, dtype=bool)
             hidden.flat[index[f * n_hide : (f + 1) * n_hide]] = True
             emptied = (observed & ~hidden).sum(axis=0) == 0
