@@ -520,6 +520,28 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             X, observed, scaling, train_entries, validation, model, penalty, device,
             max_iter=self.max_iter, record_every=self.record_every, warm=warm,
         )  # fmt: skip
+        completion = run.completion
+        falls_back = validation is not None and self._means_beat_model(
+            X, scaling, train_entries, validation, completion
+        )
+        if falls_back:  # column means (the whole mean for all-missing columns)
+            values = np.where(observed, X, np.nan).astype(np.float64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                means = np.nanmean(values, axis=0)
+            means = np.where(np.isnan(means), np.nanmean(values), means)
+            # (through the scaling so that constant columns keep their exact value)
+            completion = scaling.from_scaled(
+                scaling.to_scaled(np.broadcast_to(means, X.shape))
+            )
+            warnings.warn(
+                f"[{type(self).__name__}] the fitted model's error on the held-out "
+                "entries is above that of the column means: completing with the "
+                "column means instead (mean_fallback_ is True). The model does not "
+                "suit this data (for tables, see BlendImputer).",
+                UserWarning,
+                stacklevel=4,
+            )
 
         # Publish (fit restores the previous state if anything above raised).
         for optional in ("validation_scores_", "best_validation_score_", "history_"):
@@ -545,8 +567,22 @@ class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self._scaling = scaling
         self._X_fit = X.copy()
         self._observed_fit = observed
-        self._completion = run.completion
+        self.mean_fallback_ = falls_back
+        self._completion = completion
         self._report(run.result)
+
+    @staticmethod
+    def _means_beat_model(X, scaling, train_entries, validation, completion):
+        """Whether the training entries' column means predict the validation entries
+        better than the model (both in scaled units)."""
+        Z = scaling.to_scaled(np.where(train_entries | validation, X, 0.0))
+        counts = train_entries.sum(axis=0)
+        sums = np.where(train_entries, Z, 0.0).sum(axis=0)
+        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        model = scaling.to_scaled(completion)
+        error_model = np.mean((model - Z)[validation] ** 2)
+        error_means = np.mean((np.broadcast_to(means, Z.shape) - Z)[validation] ** 2)
+        return bool(error_model > error_means)
 
     def _build_penalty(self, reg, shape, train_entries, generator, previous):
         """The built regularizer (on CPU), started from ``previous`` where it fits."""

@@ -51,7 +51,7 @@ class DMFImputer(_BaseTorchImputer):
     model_ : DMFNet
         The trained factors, on CPU.
     reg_, penalty_, n_iter_, loss_curve_, validation_scores_, best_validation_score_,
-    device_, scaling_, n_features_in_, feature_names_in_, indicator_, history_
+    device_, scaling_, mean_fallback_, n_features_in_, feature_names_in_, indicator_, history_
         As in :class:`INRImputer`.
 
     See Also

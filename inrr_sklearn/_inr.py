@@ -83,6 +83,11 @@ class INRImputer(_BaseTorchImputer):
         The device used for training.
     scaling_ : str
         The scaling used (what ``"auto"`` resolved to).
+    mean_fallback_ : bool
+        True when the fitted model predicted the held-out entries worse than the
+        column means did, so that the completion is the column means (with a
+        warning; only with ``early_stopping``). A SIREN on a table whose row order
+        means nothing is the usual cause: use :class:`BlendImputer` for tables.
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

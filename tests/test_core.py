@@ -438,3 +438,25 @@ def test_inr_scaling_none_needs_values_in_the_unit_interval(data):
         IMPUTERS["inr"](scaling="none").fit(np.where(mask, X, np.nan))
     unit = (X - X.min()) / np.ptp(X)
     IMPUTERS["inr"](scaling="none").fit(np.where(mask, unit, np.nan))
+
+
+def test_a_model_worse_than_column_means_falls_back_to_them():
+    rng = np.random.default_rng(0)
+    skewed = rng.exponential(size=(40, 6))  # column means far from a fresh SIREN's 0.5
+    skewed[rng.random(skewed.shape) < 0.3] = np.nan
+    missing = np.isnan(skewed)
+    imp = IMPUTERS["inr"](early_stopping=True, max_iter=2)
+    with pytest.warns(UserWarning, match="column means"):
+        completed = imp.fit_transform(skewed)
+    assert imp.mean_fallback_
+    means = np.broadcast_to(np.nanmean(skewed, axis=0), skewed.shape)
+    assert_allclose(completed[missing], means[missing])
+
+
+@both
+def test_a_model_that_learns_keeps_its_completion(make):
+    rng = np.random.default_rng(0)
+    smooth = np.add.outer(np.linspace(0, 1, 20), np.linspace(0, 2, 8))
+    smooth[rng.random(smooth.shape) < 0.2] = np.nan
+    imp = make(early_stopping=True, max_iter=300, learning_rate_init=1e-2).fit(smooth)
+    assert not imp.mean_fallback_
