@@ -10,9 +10,8 @@ from inrr_sklearn._blend import BlendImputer
 from inrr_sklearn._dmf import DMFImputer
 from inrr_sklearn._inr import INRImputer
 from inrr_sklearn._softimpute import SoftImputer
+from inrr_sklearn._version import __version__
 from inrr_sklearn.regularizers import AIR, INRR, L2, TV, BaseRegularizer, SumRegularizer
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AIR",

@@ -43,6 +43,7 @@ from inrr_sklearn._utils import (
     Interval,
     MissingValues,
     StrOptions,
+    VersionedPickleMixin,
     _fit_context,
     is_scalar_nan,
     make_generator,
@@ -319,7 +320,9 @@ def _document_shared_parameters(cls):
     return cls
 
 
-class _BaseTorchImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _BaseTorchImputer(
+    VersionedPickleMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Base class of the torch imputers (not public; see INRImputer).
 
     Holds, stores, validates and documents (``_SHARED_PARAMETERS``) the parameters

@@ -23,7 +23,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from inrr_sklearn._dmf import DMFImputer
 from inrr_sklearn._softimpute import SoftImputer
-from inrr_sklearn._utils import Interval, StrOptions, _BaseComposition, _fit_context
+from inrr_sklearn._utils import (
+    Interval,
+    StrOptions,
+    VersionedPickleMixin,
+    _BaseComposition,
+    _fit_context,
+)
 from inrr_sklearn.regularizers import INRR
 
 # Weights below this are dropped (and their imputers not refitted).
@@ -70,7 +76,7 @@ def _fit_complete(estimator, X):
     return estimator, estimator.fit_transform(X)
 
 
-class BlendImputer(TransformerMixin, _BaseComposition):
+class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
     """Blend imputers with convex weights learned on held-out observed entries.
 
     Parameters

@@ -12,10 +12,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from inrr_sklearn._utils import Interval, _fit_context
+from inrr_sklearn._utils import Interval, VersionedPickleMixin, _fit_context
 
 
-class SoftImputer(TransformerMixin, BaseEstimator):
+class SoftImputer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """Complete a table with SoftImpute (iterative soft-thresholded SVD).
 
     Columns are standardised with their observed entries; then, from a zero fill,

@@ -6,6 +6,7 @@ This is also the one module that imports scikit-learn's private helpers
 here, so a change in scikit-learn touches one file.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -15,10 +16,13 @@ from sklearn.utils._missing import is_scalar_nan
 from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 
+from inrr_sklearn._version import __version__
+
 __all__ = [
     "Interval",
     "MissingValues",
     "StrOptions",
+    "VersionedPickleMixin",
     "_BaseComposition",
     "_fit_context",
     "check_layer_sizes",
@@ -87,3 +91,28 @@ def check_layer_sizes(sizes, name="hidden_layer_sizes"):
             f"{name} must be a non-empty sequence of positive integers; got {sizes!r}."
         )
     return tuple(int(v) for v in values)
+
+
+class VersionedPickleMixin:
+    """Pickles record the inrr_sklearn version; loading one from another version warns.
+
+    (scikit-learn does the same for its own version.) A fitted imputer's pickle holds
+    its training matrix and model; load pickles from trusted sources only.
+    """
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_inrr_sklearn_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_inrr_sklearn_version", "unknown (before 0.1.0)")
+        if version != __version__:
+            warnings.warn(
+                f"Loading a {type(self).__name__} pickled with inrr_sklearn {version} "
+                f"into inrr_sklearn {__version__}: it may not work or give other "
+                "results. Refit it with this version, or install the one it came from.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)

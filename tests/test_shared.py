@@ -247,3 +247,17 @@ def test_refit_drops_attributes_of_the_previous_fit(make, low_rank_with_nans):
     assert hasattr(imp, "history_") and hasattr(imp, "validation_scores_")
     imp.set_params(record_every=None, early_stopping=False).fit(X_nan)
     assert not hasattr(imp, "history_") and not hasattr(imp, "validation_scores_")
+
+
+@both
+def test_a_pickle_from_another_version_warns(make, low_rank_with_nans, monkeypatch):
+    import inrr_sklearn._utils
+
+    _, X_nan, _ = low_rank_with_nans
+    blob = pickle.dumps(make().fit(X_nan))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # same version: silent
+        pickle.loads(blob)
+    monkeypatch.setattr(inrr_sklearn._utils, "__version__", "99.0")
+    with pytest.warns(UserWarning, match="pickled with inrr_sklearn"):
+        pickle.loads(blob)
