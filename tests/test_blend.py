@@ -114,3 +114,26 @@ def test_softimputer_completes_low_rank_tables_and_new_rows(table):
     )
     empty = imp.transform(np.full((1, X.shape[1]), np.nan))
     assert_allclose(empty[0], np.nanmean(X_nan, axis=0))
+
+
+def test_without_refit_the_held_out_fits_complete_the_table(table):
+    X, X_nan, missing = table
+    refitted = _fast().fit(X_nan)
+    held_out = _fast(refit=False).fit(X_nan)
+    assert held_out.cv_results_ == refitted.cv_results_
+    assert_array_equal(held_out.transform(X_nan)[~missing], X[~missing])
+    # KNN keeps its training table: without refit it lacks the held-out entries.
+    hidden_in_fit = np.isnan(held_out.estimators_["knn"]._fit_X).sum()
+    assert hidden_in_fit > missing.sum()
+    assert np.isnan(refitted.estimators_["knn"]._fit_X).sum() == missing.sum()
+
+
+def test_large_tables_leave_out_the_quadratic_and_per_row_candidates():
+    from inrr_sklearn._blend import default_candidates
+
+    assert [n for n, _ in default_candidates(0, n_rows=100)] == [
+        "dmf_inrr", "dmf", "softimpute", "iterative", "knn",
+    ]  # fmt: skip
+    assert [n for n, _ in default_candidates(0, n_rows=10_000)] == [
+        "dmf", "softimpute", "iterative",
+    ]  # fmt: skip
