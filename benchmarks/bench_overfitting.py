@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_overfitting.py                 # 32², ~5 min on 2 cores
     python benchmarks/bench_overfitting.py --size 48 --max-iter 3000
 
-The paper (its Figure 1 and the authors' notebook, ``../shared/method.md`` §7) trains a
+The paper (its Figure 1 and the authors' notebook, their released code, ``docs/method.md``) trains a
 SIREN with far more capacity than the observed pixels need and no early stopping: the
 missing-pixel PSNR of the plain SIREN peaks and then falls as it fits the observed
 pixels ever more closely, while with INRR it keeps rising. The authors do this at 256²

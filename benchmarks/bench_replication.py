@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_replication.py --quick      # CPU: camera + coins, 128²,
-                                                        # random 50 % and text (the bar)
+                                                        # random 50 % and text
     python benchmarks/bench_replication.py --device cuda  # full grid, 256², for a GPU
     python benchmarks/bench_replication.py --size 128 --tag cpu128 --n-jobs 2
                                                         # full grid at 128² on 2 cores
@@ -163,7 +163,7 @@ def main(argv=None):
             lines.append(f"- {image_name}, {mask_name}: " + "; ".join(facts) + ".")
     lines += [
         "",
-        "The authors' notebook (`../shared/method.md` §7; 256², scribble, one seed, GPU, "
+        "The authors' notebook (their released code, see `docs/method.md`; 256², scribble, one seed, GPU, "
         "10,000 steps at lr 1e-4): SIREN 22.58 dB (all pixels) at its step-4,000 peak, "
         "21.35 at step 10,000; SIREN+INRR 23.32 then 28.18 dB; NMAE on missing pixels "
         "0.173 → 0.249 (SIREN) and 0.108 → 0.106 (SIREN+INRR).",

@@ -101,6 +101,13 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         entries); every candidate is fitted once per set and the weights are learned
         on all held-out entries together (steadier weights, ``n_splits`` fits).
         ``"auto"``: 1 when one set holds at least 10,000 entries, else 3.
+    holdout : {"random", "mask"}, default="random"
+        Shape of the held-out sets. ``"random"``: entries drawn uniformly, right for
+        tables and random masks. ``"mask"``: whole connected pieces of the missing
+        pattern shifted by a random offset (the observed entries under a shifted
+        copy of the holes, taken piece by piece until ``holdout_fraction`` is
+        reached), so that the weights are learned on holes shaped like the real
+        ones (text, scribbles, patches on images).
     refit : bool, default=True
         Refit the weighted candidates on all observed entries. ``False`` completes
         the table with the fits of the first held-out set: about half the time, at
@@ -165,6 +172,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         "estimators": [list, None],
         "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_splits": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "holdout": [StrOptions({"random", "mask"})],
         "refit": ["boolean"],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
@@ -176,6 +184,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         *,
         holdout_fraction=0.1,
         n_splits="auto",
+        holdout="random",
         refit=True,
         random_state=None,
         n_jobs=None,
@@ -183,6 +192,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         self.estimators = estimators
         self.holdout_fraction = holdout_fraction
         self.n_splits = n_splits
+        self.holdout = holdout
         self.refit = refit
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -287,14 +297,19 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         if n_hide < 1 or n_hide * n_splits >= index.size:
             return None
         folds = []
+        taken = np.zeros(observed.shape, dtype=bool)
         for f in range(n_splits):
-            hidden = np.zeros(observed.shape, dtype=bool)
-            hidden.flat[index[f * n_hide : (f + 1) * n_hide]] = True
+            if self.holdout == "mask" and not observed.all():
+                hidden = _shifted_holes(observed, observed & ~taken, n_hide, rng)
+            else:
+                hidden = np.zeros(observed.shape, dtype=bool)
+                hidden.flat[index[f * n_hide : (f + 1) * n_hide]] = True
             emptied = (observed & ~hidden).sum(axis=0) == 0
             for j in np.flatnonzero(emptied & observed.any(axis=0)):
                 hidden[np.flatnonzero(observed[:, j])[0], j] = False
             if hidden.any():
                 folds.append(hidden)
+                taken |= hidden
         return folds or None
 
     def get_params(self, deep=True):
@@ -357,6 +372,31 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _shifted_holes(observed, available, n_hide, rng):
+    """About ``n_hide`` of the ``available`` entries (observed, not yet held out)
+    that a randomly shifted copy of the missing pattern ``~observed`` covers, taken
+    as whole connected pieces in random order; shifts are retried (at most 20) until
+    enough entries are covered."""
+    from scipy import ndimage
+
+    missing = ~observed
+    hidden = np.zeros(available.shape, dtype=bool)
+    for _ in range(20):
+        if hidden.sum() >= n_hide:
+            break
+        shift = (rng.randint(available.shape[0]), rng.randint(available.shape[1]))
+        covered = np.roll(missing, shift, axis=(0, 1)) & available & ~hidden
+        labels, n_pieces = ndimage.label(covered)
+        if n_pieces == 0:
+            continue
+        sizes = np.bincount(labels.ravel())[1:]
+        order = rng.permutation(n_pieces)
+        need = n_hide - hidden.sum()
+        chosen = order[: np.searchsorted(np.cumsum(sizes[order]), need) + 1]
+        hidden |= np.isin(labels, chosen + 1)
+    return hidden
 
 
 def _convex_least_squares(P, y, penalty=1e3):

@@ -74,6 +74,23 @@ class Trainer:
         Adam learning rate of the main model.
     val_weight : Tensor of shape (n_rows, n_cols) or None
         Validation weight of each entry (summing to one), or None.
+
+    Examples
+    --------
+    A free 3 x 4 matrix fitted to the observed entries of a target, step by step:
+
+    >>> import torch
+    >>> from inrr_sklearn._training import Trainer
+    >>> target = torch.arange(12.0).reshape(3, 4) / 12
+    >>> weight = torch.ones(3, 4) / 12
+    >>> free = torch.nn.Parameter(torch.zeros(3, 4))
+    >>> model = torch.nn.ParameterList([free])
+    >>> trainer = Trainer(model, lambda: free, target, weight, learning_rate=0.05)
+    >>> first = trainer.step().loss
+    >>> for _ in range(200):
+    ...     last = trainer.step().loss
+    >>> bool(last < 1e-3 * first)
+    True
     """
 
     def __init__(
@@ -131,7 +148,21 @@ class Trainer:
 
 
 class BestIterate:
-    """A device copy of the parameters with the lowest value seen (no host sync)."""
+    """A device copy of the parameters with the lowest value seen (no host sync).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from inrr_sklearn._training import BestIterate
+    >>> weight = torch.nn.Parameter(torch.tensor([1.0]))
+    >>> best = BestIterate([weight])
+    >>> best.update(torch.tensor(0.5))
+    >>> with torch.no_grad():
+    ...     _ = weight.fill_(2.0)
+    >>> best.update(torch.tensor(0.9))  # worse: the copy keeps 1.0
+    >>> best.restore(), weight.item()
+    (0, 1.0)
+    """
 
     def __init__(self, parameters: list[Tensor]) -> None:
         self.parameters = parameters
@@ -162,6 +193,13 @@ class StoppingRule:
 
     ``tol`` is relative: a value improves when it is below
     ``best - tol * |best|``, so the rule does not depend on the data's units.
+
+    Examples
+    --------
+    >>> from inrr_sklearn._training import StoppingRule
+    >>> rule = StoppingRule(tol=0.1, n_iter_no_change=2)
+    >>> [rule.update(v) for v in (1.0, 0.5, 0.48, 0.47)]  # 0.48, 0.47: < 10 % better
+    [False, False, False, True]
     """
 
     def __init__(self, tol: float, n_iter_no_change: int) -> None:
@@ -240,6 +278,18 @@ def train(
     DivergenceError
         If the loss diverges and no best iterate can be restored (no validation, or
         a fresh model that never improved); the message names the step and the loss.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from inrr_sklearn._training import StoppingRule, Trainer, train
+    >>> target = torch.arange(12.0).reshape(3, 4) / 12
+    >>> free = torch.nn.Parameter(torch.zeros(3, 4))
+    >>> trainer = Trainer(torch.nn.ParameterList([free]), lambda: free, target,
+    ...                   torch.ones(3, 4) / 12, learning_rate=0.05)
+    >>> result = train(trainer, 5000, StoppingRule(tol=1e-4, n_iter_no_change=10))
+    >>> result.converged, len(result.loss_curve) < 5000
+    (True, True)
     """
     device = trainer.target.device
     recorder = Recorder(device, trainer.val_weight is not None)

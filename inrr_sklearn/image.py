@@ -9,12 +9,18 @@ pixels, :math:`\\mathrm{NMAE} = \\sum_{\\bar\\Omega} |\\hat X - X| /
 
 import os
 import warnings
+from numbers import Integral
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from inrr_sklearn._utils import Interval, StrOptions, _fit_context
 
 __all__ = [
     "CLASSICAL_METHODS",
     "IMAGE_METHODS",
+    "InpaintImputer",
     "classical_inpaint",
     "image_imputer",
     "image_scores",
@@ -37,6 +43,13 @@ def load_image(name="camera", size=96):
     Returns
     -------
     image : ndarray of shape (size, size), float64 in [0, 1]
+
+    Examples
+    --------
+    >>> from inrr_sklearn.image import load_image
+    >>> image = load_image("camera", size=32)
+    >>> image.shape, bool(0 <= image.min() and image.max() <= 1)
+    ((32, 32), True)
     """
     from skimage import color, data, transform, util
 
@@ -82,6 +95,17 @@ def read_image(path, *, gray=False, return_dtype=False):
     ------
     ValueError
         If the file cannot be read as an image (the one-line message names the file).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from inrr_sklearn.image import read_image, write_image
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ramp.png"
+    >>> write_image(path, np.linspace(0, 1, 12).reshape(3, 4), dtype=np.uint16)
+    >>> image, dtype = read_image(path, return_dtype=True)
+    >>> image.shape, dtype
+    ((3, 4), dtype('uint16'))
     """
     from skimage import color, io, util
 
@@ -135,6 +159,16 @@ def write_image(path, image, *, dtype=np.uint8):
         If ``dtype`` is not ``uint8`` or ``uint16``, if a 16-bit image is asked for in
         a format that holds only 8 bits (JPEG, BMP), or if ``image`` has NaN or
         infinite values.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from inrr_sklearn.image import read_image, write_image
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "grey.png"
+    >>> write_image(path, np.full((2, 2), 0.5))
+    >>> read_image(path)[0, 0] * 255  # 0.5 * 255 rounds to 128
+    np.float64(128.0)
     """
     from skimage import io
 
@@ -234,6 +268,17 @@ def image_scores(truth, completed, observed, *, data_range=1.0):
     scores : dict
         ``psnr_all``, ``psnr_missing``, ``ssim``, ``nmae_missing`` (floats; see above
         for NaN and infinite values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inrr_sklearn.image import image_scores
+    >>> truth = np.linspace(0, 1, 64).reshape(8, 8)
+    >>> observed = np.ones((8, 8), dtype=bool)
+    >>> observed[2:4, 2:4] = False
+    >>> scores = image_scores(truth, truth + 0.01 * ~observed, observed)
+    >>> round(scores["psnr_missing"], 1), round(scores["nmae_missing"], 3)
+    (40.0, 0.01)
     """
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
@@ -311,6 +356,17 @@ def classical_inpaint(image, observed, method="biharmonic", *, radius=3):
     Returns
     -------
     completed : ndarray of image's shape, float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inrr_sklearn.image import classical_inpaint
+    >>> image = np.tile(np.linspace(0, 1, 16), (16, 1))
+    >>> observed = np.ones((16, 16), dtype=bool)
+    >>> observed[5:9, 5:9] = False
+    >>> filled = classical_inpaint(image, observed, "biharmonic")
+    >>> bool(np.abs(filled - image).max() < 0.01)
+    True
     """
     image = np.asarray(image, dtype=np.float64)
     observed = np.asarray(observed, dtype=bool)
@@ -355,6 +411,115 @@ def classical_inpaint(image, observed, method="biharmonic", *, radius=3):
     return np.where(keep, image, completed)
 
 
+class InpaintImputer(TransformerMixin, BaseEstimator):
+    """A classical inpainting method behind the imputer API (NaN = missing).
+
+    Wraps :func:`classical_inpaint` so that scikit-image's biharmonic or OpenCV's
+    Telea / Navier-Stokes inpainting can stand in a :class:`~inrr_sklearn.BlendImputer`
+    or a pipeline beside the library's models. Nothing is learned: ``transform``
+    inpaints the matrix it is given, after mapping its observed values onto [0, 1]
+    with their minimum and maximum (and back).
+
+    Parameters
+    ----------
+    method : {"biharmonic", "telea", "ns"}, default="biharmonic"
+        See :func:`classical_inpaint`.
+    radius : int, default=3
+        OpenCV's inpainting radius in pixels.
+    n_channels : int, default=1
+        Channels interleaved in the columns (``image.reshape(H, W * C)``).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inrr_sklearn.image import InpaintImputer
+    >>> image = np.tile(np.linspace(0, 10, 16), (16, 1))
+    >>> image[5:9, 5:9] = np.nan
+    >>> filled = InpaintImputer("biharmonic").fit_transform(image)
+    >>> bool(np.abs(filled[5:9, 5:9] - np.linspace(0, 10, 16)[5:9]).max() < 0.1)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "method": [StrOptions(set(CLASSICAL_METHODS))],
+        "radius": [Interval(Integral, 1, None, closed="left")],
+        "n_channels": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, method="biharmonic", *, radius=3, n_channels=1):
+        self.method = method
+        self.radius = radius
+        self.n_channels = n_channels
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check X (nothing is learned).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_cols)
+            The image, NaN where missing.
+        y : Ignored
+            Not used, present here for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        if X.shape[1] % self.n_channels:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, not a multiple of n_channels="
+                f"{self.n_channels}."
+            )
+        return self
+
+    def transform(self, X):
+        """Inpaint the NaN entries of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_cols)
+            The image, NaN where missing.
+
+        Returns
+        -------
+        X_completed : ndarray of shape (n_rows, n_cols)
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False
+        )
+        observed = ~np.isnan(X)
+        if observed.all() or not observed.any():
+            return np.where(observed, X, 0.0) if observed.any() else np.zeros_like(X)
+        low, high = X[observed].min(), X[observed].max()
+        span = high - low if high > low else 1.0
+        shape = (X.shape[0], X.shape[1] // self.n_channels, self.n_channels)
+        unit = ((X - low) / span).reshape(shape)
+        pixel_observed = observed.reshape(shape).all(axis=2)
+        completed = classical_inpaint(
+            unit if self.n_channels > 1 else unit[..., 0],
+            pixel_observed,
+            self.method,
+            radius=self.radius,
+        )
+        completed = low + span * completed.reshape(X.shape)
+        return np.where(observed, X, completed)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.requires_fit = True
+        return tags
+
+
 def image_imputer(method="inr+inrr", *, n_channels=1, **params):
     """The library's default imputer for an image, by method name.
 
@@ -373,6 +538,13 @@ def image_imputer(method="inr+inrr", *, n_channels=1, **params):
     Returns
     -------
     imputer : INRImputer or DMFImputer
+
+    Examples
+    --------
+    >>> from inrr_sklearn.image import image_imputer
+    >>> image_imputer("inr+inrr+tv", max_iter=500)
+    INRImputer(max_iter=500, reg=SumRegularizer(first=INRR(), second=TV()),
+               scaling='global')
     """
     from inrr_sklearn import DMFImputer, INRImputer
     from inrr_sklearn.regularizers import make_regularizer

@@ -32,6 +32,13 @@ def random_mask(shape, missing_rate=0.5, random_state=None):
     Returns
     -------
     mask : ndarray of bool, True = observed
+
+    Examples
+    --------
+    >>> from inrr_sklearn.masks import random_mask
+    >>> mask = random_mask((100, 100), missing_rate=0.3, random_state=0)
+    >>> round(float(1 - mask.mean()), 1)
+    0.3
     """
     if not 0 <= missing_rate < 1:
         raise ValueError(f"missing_rate must be in [0, 1); got {missing_rate}.")
@@ -40,11 +47,18 @@ def random_mask(shape, missing_rate=0.5, random_state=None):
 
 
 def text_mask(shape, scale=1.0):
-    """Printed text over the image (from ``skimage.data.text()``), about 12 % missing.
+    """Printed text over the image (from ``skimage.data.text()``), about 9-12 % missing.
 
     The glyphs of scikit-image's text sample are thresholded, tiled and resized onto
     ``shape``; ``scale`` > 1 gives larger letters. Needs scikit-image (the ``demo``
     extra).
+
+    Examples
+    --------
+    >>> from inrr_sklearn.masks import text_mask
+    >>> mask = text_mask((128, 128))
+    >>> bool(0.05 < 1 - mask.mean() < 0.25)
+    True
     """
     from skimage import data, transform
 
@@ -58,10 +72,20 @@ def text_mask(shape, scale=1.0):
 
 
 def scribble_mask(shape, n_strokes=3, width=None, random_state=None):
-    """Smooth random strokes, like a hand-drawn scribble (about 10-15 % missing).
+    """Smooth random strokes, like a hand-drawn scribble (about 15-25 % missing).
+
+    Measured over 10 seeds: 25 % of the entries missing on average at 96 x 96
+    (21-33 %), 19 % at 128 x 128 (17-25 %), 16 % at 256 x 256 (14-21 %).
 
     Each stroke is a random smooth curve (a sum of low-frequency sines) drawn with a
     disk of diameter ``width`` (default: 2 % of the smaller side, at least 1 pixel).
+
+    Examples
+    --------
+    >>> from inrr_sklearn.masks import scribble_mask
+    >>> mask = scribble_mask((96, 96), random_state=0)
+    >>> mask.dtype, mask.shape
+    (dtype('bool'), (96, 96))
     """
     rng = check_random_state(random_state)
     k, n = shape
@@ -91,7 +115,14 @@ def scribble_mask(shape, n_strokes=3, width=None, random_state=None):
 
 def patch_mask(shape, patches=((70, 100, 150, 190), (200, 230, 200, 230)), size=256):
     """Rectangular holes, given as (row0, row1, col0, col1) on a ``size`` x ``size``
-    image and rescaled to ``shape`` (the default is the paper's two patches)."""
+    image and rescaled to ``shape`` (the default is the paper's two patches).
+
+    Examples
+    --------
+    >>> from inrr_sklearn.masks import patch_mask
+    >>> int((~patch_mask((256, 256))).sum())  # 30 x 40 + 30 x 30 pixels
+    2100
+    """
     mask = np.ones(shape, dtype=bool)
     for r0, r1, c0, c1 in patches:
         mask[

@@ -40,6 +40,14 @@ def hide_observed(X, fraction=0.1, *, random_state=None):
     Returns
     -------
     X_hidden : ndarray of shape (n_samples, n_features), float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inrr_sklearn.model_selection import hide_observed
+    >>> X = np.arange(20.0).reshape(4, 5)
+    >>> int(np.isnan(hide_observed(X, 0.2, random_state=0)).sum())
+    4
     """
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must be in (0, 1); got {fraction}.")
@@ -57,7 +65,30 @@ def hide_observed(X, fraction=0.1, *, random_state=None):
 
 
 def heldout_rmse(X_completed, X_hidden, X_reference):
-    """RMSE over the entries missing in ``X_hidden`` but known in ``X_reference``."""
+    """RMSE over the entries missing in ``X_hidden`` but known in ``X_reference``.
+
+    Parameters
+    ----------
+    X_completed : array-like of shape (n_samples, n_features)
+        The completion of ``X_hidden``.
+    X_hidden : array-like of shape (n_samples, n_features)
+        The input of the imputer (NaN where missing or hidden).
+    X_reference : array-like of shape (n_samples, n_features)
+        The matrix before hiding (NaN where truly missing).
+
+    Returns
+    -------
+    rmse : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inrr_sklearn.model_selection import heldout_rmse
+    >>> reference = np.array([[1.0, 2.0], [3.0, np.nan]])
+    >>> hidden = np.array([[1.0, np.nan], [3.0, np.nan]])
+    >>> heldout_rmse(np.array([[1.0, 2.5], [3.0, 0.0]]), hidden, reference)
+    0.5
+    """
     X_hidden = np.asarray(X_hidden, dtype=float)
     X_reference = np.asarray(X_reference, dtype=float)
     if X_hidden.shape != X_reference.shape:
@@ -76,5 +107,17 @@ def heldout_rmse(X_completed, X_hidden, X_reference):
 
 def neg_heldout_rmse(estimator, X, y):
     """Scorer (``estimator, X, y``): minus the held-out RMSE of ``estimator.transform(X)``
-    against the reference ``y``; greater is better, as ``GridSearchCV`` wants."""
+    against the reference ``y``; greater is better, as ``GridSearchCV`` wants.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.impute import SimpleImputer
+    >>> from inrr_sklearn.model_selection import hide_observed, neg_heldout_rmse
+    >>> X = np.arange(12.0).reshape(4, 3)
+    >>> X_hidden = hide_observed(X, 0.25, random_state=0)
+    >>> imputer = SimpleImputer().fit(X_hidden)
+    >>> neg_heldout_rmse(imputer, X_hidden, X) <= 0
+    True
+    """
     return -heldout_rmse(estimator.transform(X), X, y)

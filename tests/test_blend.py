@@ -137,3 +137,25 @@ def test_large_tables_leave_out_the_quadratic_and_per_row_candidates():
     assert [n for n, _ in default_candidates(0, n_rows=10_000)] == [
         "dmf", "softimpute", "iterative",
     ]  # fmt: skip
+
+
+def test_mask_shaped_holdout_hides_shifted_pieces_of_the_holes():
+    from inrr_sklearn._blend import _shifted_holes
+
+    observed = np.ones((40, 40), dtype=bool)
+    observed[10, 5:15] = False  # one horizontal stroke of 10 entries
+    observed[30, 20:30] = False
+    rng = np.random.RandomState(0)
+    hidden = _shifted_holes(observed, observed.copy(), 10, rng)
+    assert hidden.sum() >= 10 and not (hidden & ~observed).any()
+    # Whole horizontal strokes (pieces of a shifted copy), not scattered entries.
+    rows = np.flatnonzero(hidden.any(axis=1))
+    assert all(hidden[r].sum() <= 10 for r in rows) and len(rows) <= 2 * 2
+
+
+def test_mask_holdout_in_blend(table):
+    X, X_nan, missing = table
+    imp = _fast(holdout="mask").fit(X_nan)
+    assert_array_equal(imp.transform(X_nan)[~missing], X[~missing])
+    assert sum(imp.cv_results_["weight"]) == pytest.approx(1.0)
+    assert _fast(holdout="mask").fit(X).cv_results_  # nothing missing: random draw

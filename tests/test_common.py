@@ -4,6 +4,7 @@ from sklearn.impute import KNNImputer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from inrr_sklearn import INRR, BlendImputer, DMFImputer, INRImputer, SoftImputer
+from inrr_sklearn.image import InpaintImputer
 from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
 
 
@@ -16,7 +17,12 @@ from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
         DMFImputer(reg=INRR(**FAST_INRR), **FAST_DMF),
         DMFImputer(add_indicator=True, record_every=2, **FAST_DMF),
         BlendImputer([("dmf", DMFImputer(**FAST_DMF)), ("knn", KNNImputer())]),
+        BlendImputer(
+            [("dmf", DMFImputer(**FAST_DMF)), ("knn", KNNImputer())], holdout="mask"
+        ),
         SoftImputer(),
+        InpaintImputer(),
+        InpaintImputer("telea"),
     ],
 )
 def test_sklearn_compatible(estimator, check):

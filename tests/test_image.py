@@ -187,3 +187,40 @@ def test_classical_peers_fill_holes_and_keep_observed_pixels(method):
     assert filled.shape == rgb.shape and np.isfinite(filled).all()
     with pytest.raises(ValueError, match="unknown classical"):
         classical_inpaint(truth, observed, "magic")
+
+
+@pytest.mark.parametrize("method", ["biharmonic", "telea"])
+def test_inpaint_imputer_works_in_any_units_and_keeps_observed_entries(method):
+    from inrr_sklearn.image import InpaintImputer, classical_inpaint
+
+    u = np.linspace(0, 1, 24)
+    truth = np.add.outer(u, u) / 2
+    observed = np.ones(truth.shape, dtype=bool)
+    observed[8:12, 8:14] = False
+    X = np.where(observed, 1e3 * truth - 50, np.nan)
+    X_before = X.copy()
+    completed = InpaintImputer(method).fit_transform(X)
+    assert_array_equal(X, X_before)
+    assert_array_equal(completed[observed], X[observed])
+    # The same fill as classical_inpaint on [0, 1] values, mapped back.
+    unit = classical_inpaint(np.where(observed, truth, np.nan), observed, method)
+    reference = 1e3 * unit - 50
+    assert np.abs(completed - reference)[~observed].max() < 1e3 * 2e-4
+
+
+def test_inpaint_imputer_channels_and_errors():
+    from inrr_sklearn.image import InpaintImputer
+
+    rng = np.random.default_rng(0)
+    rgb = rng.random((10, 12, 3))
+    holes = np.zeros((10, 12), dtype=bool)
+    holes[3:6, 4:7] = True
+    rgb[holes] = np.nan
+    X = rgb.reshape(10, 36)
+    completed = InpaintImputer(n_channels=3).fit_transform(X)
+    assert np.isfinite(completed).all()
+    assert_array_equal(completed[~np.isnan(X)], X[~np.isnan(X)])
+    with pytest.raises(ValueError, match="multiple of n_channels"):
+        InpaintImputer(n_channels=5).fit(X)
+    with pytest.raises(ValueError, match="method"):
+        InpaintImputer("magic").fit(X)
