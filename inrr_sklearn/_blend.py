@@ -16,6 +16,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from scipy.optimize import nnls
 from sklearn.base import TransformerMixin, clone
+from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer
 from sklearn.utils import check_random_state
@@ -40,6 +41,7 @@ _MIN_WEIGHT = 1e-3
 # (a tiny SIREN evaluated at every row, 13 ms a step at 10,000 x 20, weight 0 in the
 # blend there) leave the defaults.
 _LARGE_ROWS = 5000
+_SMALL_TABLES_ONLY = ("knn", "dmf_inrr", "forest")
 # n_splits="auto" holds out one set when it has at least this many entries, else 3.
 _AUTO_HELDOUT = 10_000
 
@@ -71,9 +73,20 @@ def default_candidates(random_state=None, n_rows=0):
             ),
         ),
         ("knn", KNNImputer(keep_empty_features=True)),
+        (
+            "forest",
+            IterativeImputer(
+                estimator=ExtraTreesRegressor(
+                    n_estimators=30, min_samples_leaf=2, random_state=random_state
+                ),
+                max_iter=5,
+                random_state=random_state,
+                keep_empty_features=True,
+            ),
+        ),
     ]
     if n_rows > _LARGE_ROWS:
-        candidates = [c for c in candidates if c[0] not in ("knn", "dmf_inrr")]
+        candidates = [c for c in candidates if c[0] not in _SMALL_TABLES_ONLY]
     return candidates
 
 
@@ -108,6 +121,12 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         copy of the holes, taken piece by piece until ``holdout_fraction`` is
         reached), so that the weights are learned on holes shaped like the real
         ones (text, scribbles, patches on images).
+    average_fits : list of str or None, default=None
+        Candidates whose completion of the fitted matrix is the average of their
+        refit and their held-out fits (with ``refit=True``): a free ensemble that
+        reduces the variance of stochastic models (neural fits that vary with their
+        data and seed); deterministic methods gain nothing from it. ``transform`` of
+        other data uses the refitted estimator alone.
     refit : bool, default=True
         Refit the weighted candidates on all observed entries. ``False`` completes
         the table with the fits of the first held-out set: about half the time, at
@@ -173,6 +192,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_splits": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "holdout": [StrOptions({"random", "mask"})],
+        "average_fits": [list, None],
         "refit": ["boolean"],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
@@ -185,6 +205,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         holdout_fraction=0.1,
         n_splits="auto",
         holdout="random",
+        average_fits=None,
         refit=True,
         random_state=None,
         n_jobs=None,
@@ -193,6 +214,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         self.holdout_fraction = holdout_fraction
         self.n_splits = n_splits
         self.holdout = holdout
+        self.average_fits = average_fits
         self.refit = refit
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -248,28 +270,38 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         errors = np.sqrt(np.mean((predictions - truth[:, None]) ** 2, axis=0))
         weights = _convex_least_squares(predictions, truth)
         blend = float(np.sqrt(np.mean((predictions @ weights - truth) ** 2)))
-        held_out_fits = None if self.refit else fits[:n]
         return self._publish(
-            X, observed, candidates, names, weights, errors, blend, held_out_fits
+            X, observed, candidates, names, weights, errors, blend, fits, len(folds)
         )
 
     def _publish(
-        self, X, observed, candidates, names, weights, errors, blend, fits=None
-    ):
-        """Refit the weighted candidates on all observed entries unless ``fits``
-        (the first held-out set's) are given; set the attributes."""
+        self, X, observed, candidates, names, weights, errors, blend,
+        fits=None, n_folds=0,
+    ):  # fmt: skip
+        """Refit the weighted candidates on all observed entries (or take the first
+        held-out set's ``fits`` when ``refit=False``), average the candidates named
+        in ``average_fits`` with their held-out fits; set the attributes."""
         if weights is None:
             weights = np.full(len(names), 1 / len(names))
             errors = np.full(len(names), np.nan)
             blend = np.nan
         keep = [k for k, w in enumerate(weights) if w >= _MIN_WEIGHT]
         kept = weights[keep] / weights[keep].sum()
-        if fits is None:
+        n = len(names)
+        if self.refit or fits is None:
             refits = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_complete)(candidates[k][1], X) for k in keep
             )
         else:
             refits = [fits[k] for k in keep]
+        averaged = set(self.average_fits or ()) & {names[k] for k in keep}
+        if fits is not None and averaged:
+            refits = [
+                (est, np.mean([c] + [fits[f * n + k][1] for f in range(n_folds)], 0))
+                if names[k] in averaged and self.refit
+                else (est, c)
+                for k, (est, c) in zip(keep, refits, strict=True)
+            ]
         self.cv_results_ = {
             "estimator": names,
             "heldout_rmse": [float(e) for e in errors],

@@ -41,6 +41,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn.image import (
+    CLASSICAL_METHODS,
     IMAGE_METHODS,
     image_imputer,
     image_scores,
@@ -156,17 +157,28 @@ def _output_dtype(input_dtype, output):
 
 
 def _small_image_without_early_stopping(imputer, n_observed):
-    """Turn early stopping off when too few values are observed to hold some out."""
-    if not imputer.get_params().get("early_stopping", False):
-        return
-    n_validation = round(imputer.get_params()["validation_fraction"] * n_observed)
-    if not 1 <= n_validation < n_observed:
-        imputer.set_params(early_stopping=False)
-        print(
-            f"inrr-sklearn: note: {n_observed} observed values are too few to hold "
-            "some out for early stopping; training without it.",
-            file=sys.stderr,
-        )
+    """Turn early stopping off when too few values are observed to hold some out
+    (in the imputer, or in the models of a blend)."""
+    params = imputer.get_params()
+    for key in [k for k in params if k.rpartition("__")[2] == "early_stopping"]:
+        if not params[key]:
+            continue
+        prefix = key[: -len("early_stopping")]
+        n_validation = round(params[prefix + "validation_fraction"] * n_observed)
+        if not 1 <= n_validation < n_observed:
+            imputer.set_params(**{key: False})
+            print(
+                f"inrr-sklearn: note: {n_observed} observed values are too few to hold "
+                "some out for early stopping; training without it.",
+                file=sys.stderr,
+            )
+
+
+def _steps(imputer):
+    """Training steps taken, for the summary line ("" for a classical method)."""
+    models = getattr(imputer, "estimators_", {"": imputer})
+    steps = [m.n_iter_ for m in models.values() if hasattr(m, "n_iter_")]
+    return f" ({'+'.join(map(str, steps))} steps)" if steps else ""
 
 
 def complete(args):
@@ -190,6 +202,8 @@ def complete(args):
     params["verbose"] = 0 if args.quiet else 1
     if args.max_iter is not None:
         params["max_iter"] = args.max_iter
+    if args.method in CLASSICAL_METHODS:  # nothing to train
+        params = {}
     imputer = image_imputer(args.method, n_channels=channels, **params)
     _small_image_without_early_stopping(imputer, int(np.count_nonzero(~np.isnan(X))))
     start = time.perf_counter()
@@ -200,7 +214,7 @@ def complete(args):
     write_image(args.output, completed, dtype=output_dtype)
     print(
         f"{args.method}: {int((~observed).sum())} of {height * width} pixels completed "
-        f"in {seconds:.1f} s ({imputer.n_iter_} steps) -> {args.output} "
+        f"in {seconds:.1f} s{_steps(imputer)} -> {args.output} "
         f"({8 * output_dtype.itemsize}-bit)"
     )
     scores = None
@@ -288,9 +302,11 @@ def build_parser():
     c.add_argument(
         "--method",
         type=_method,
-        default="inr+inrr",
-        help=f"one of {', '.join(IMAGE_METHODS)}, or a model with several regularizers "
-        "summed, e.g. inr+inrr+tv (default: inr+inrr)",
+        default="blend",
+        help="blend (the default: an INR blended with the classical fills, weights "
+        f"learned on held-out pixels), one of {', '.join(CLASSICAL_METHODS)} (classical "
+        f"inpainting), one of {', '.join(IMAGE_METHODS)}, or a model with several "
+        "regularizers summed, e.g. inr+inrr+tv",
     )
     c.add_argument("--max-iter", type=int, help="training steps (default: the model's)")
     c.add_argument(

@@ -132,7 +132,7 @@ def test_large_tables_leave_out_the_quadratic_and_per_row_candidates():
     from inrr_sklearn._blend import default_candidates
 
     assert [n for n, _ in default_candidates(0, n_rows=100)] == [
-        "dmf_inrr", "dmf", "softimpute", "iterative", "knn",
+        "dmf_inrr", "dmf", "softimpute", "iterative", "knn", "forest",
     ]  # fmt: skip
     assert [n for n, _ in default_candidates(0, n_rows=10_000)] == [
         "dmf", "softimpute", "iterative",
@@ -159,3 +159,17 @@ def test_mask_holdout_in_blend(table):
     assert_array_equal(imp.transform(X_nan)[~missing], X[~missing])
     assert sum(imp.cv_results_["weight"]) == pytest.approx(1.0)
     assert _fast(holdout="mask").fit(X).cv_results_  # nothing missing: random draw
+
+
+def test_average_fits_averages_the_refit_with_the_held_out_fits(table):
+    _, X_nan, missing = table
+    dmf = DMFImputer(**{**FAST_DMF, "max_iter": 100, "learning_rate_init": 1e-2})
+    imp = BlendImputer([("dmf", dmf)], average_fits=["dmf"], random_state=0)
+    imp.fit(X_nan)
+    folds = imp._hide(~missing, np.random.RandomState(0))
+    held_out = [clone(dmf).fit_transform(np.where(h, np.nan, X_nan)) for h in folds]
+    refit = imp.estimators_["dmf"].transform(X_nan)
+    expected = np.mean([refit, *held_out], axis=0)
+    assert len(folds) == 3
+    assert_allclose(imp.transform(X_nan)[missing], expected[missing])
+    assert not np.allclose(imp.transform(X_nan)[missing], refit[missing])

@@ -224,3 +224,37 @@ def test_inpaint_imputer_channels_and_errors():
         InpaintImputer(n_channels=5).fit(X)
     with pytest.raises(ValueError, match="method"):
         InpaintImputer("magic").fit(X)
+
+
+def test_image_imputer_blend_and_classical_names():
+    from inrr_sklearn import BlendImputer
+    from inrr_sklearn.image import BLEND_MODEL, InpaintImputer, image_imputer
+
+    blend = image_imputer(max_iter=7, random_state=3, n_channels=3)
+    assert isinstance(blend, BlendImputer) and blend.holdout == "mask"
+    names = [name for name, _ in blend.estimators]
+    assert names == [BLEND_MODEL, "biharmonic", "telea"]
+    params = blend.get_params()
+    assert params[f"{BLEND_MODEL}__max_iter"] == 7
+    assert params[f"{BLEND_MODEL}__random_state"] == 3 == blend.random_state
+    assert params[f"{BLEND_MODEL}__n_channels"] == 3 == params["telea__n_channels"]
+    telea = image_imputer("telea", n_channels=3)
+    assert isinstance(telea, InpaintImputer)
+    assert (telea.method, telea.n_channels) == ("telea", 3)
+
+
+def test_blend_on_a_small_image_keeps_observed_pixels():
+    from inrr_sklearn.image import image_imputer
+
+    u = np.linspace(0, 1, 20)
+    truth = 0.5 + 0.4 * np.sin(3 * np.add.outer(u, u))
+    observed = np.ones(truth.shape, dtype=bool)
+    observed[5:8, 2:15] = False
+    X = np.where(observed, truth, np.nan)
+    blend = image_imputer(max_iter=30, random_state=0, hidden_layer_sizes=(8,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        completed = blend.fit_transform(X)
+    assert_array_equal(completed[observed], truth[observed])
+    assert sum(blend.weights_.values()) == pytest.approx(1.0)
+    assert np.abs(completed - truth)[~observed].mean() < 0.1
