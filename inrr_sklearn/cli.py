@@ -303,7 +303,7 @@ def build_parser():
         "--method",
         type=_method,
         default="blend",
-        help="blend (the default: an INR blended with the classical fills, weights "
+        help="blend (the default: an INR blended with the biharmonic fill, weights "
         f"learned on held-out pixels), one of {', '.join(CLASSICAL_METHODS)} (classical "
         f"inpainting), one of {', '.join(IMAGE_METHODS)}, or a model with several "
         "regularizers summed, e.g. inr+inrr+tv",

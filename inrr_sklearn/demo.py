@@ -6,7 +6,7 @@ a random 50 % mask, a text mask and a scribble mask, completes them with the
 classical peers a user would call instead (scikit-image's biharmonic inpainting,
 OpenCV's Telea and Navier-Stokes; under a second each), with ``INRImputer`` plain,
 with TV and with INRR, and with the recommended ``image_imputer("blend")`` (an INR
-blended with the classical fills, weights learned on held-out pixels) — library
+blended with the biharmonic fill, weights learned on held-out pixels) — library
 defaults, the same budget of at most 800 steps per INR fit, so that the whole job takes
 a few minutes on two CPU cores. It prints PSNR over all pixels and over the missing
 ones plus seconds, and writes ``inrr_demo.png`` (observed / each method / truth). Each
