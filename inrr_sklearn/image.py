@@ -497,8 +497,12 @@ class InpaintImputer(TransformerMixin, BaseEstimator):
             self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False
         )
         observed = ~np.isnan(X)
-        if observed.all() or not observed.any():
-            return np.where(observed, X, 0.0) if observed.any() else np.zeros_like(X)
+        if not observed.any():
+            raise ValueError(
+                "X has no observed entry: there is nothing to inpaint from."
+            )
+        if observed.all():
+            return X
         low, high = X[observed].min(), X[observed].max()
         span = high - low if high > low else 1.0
         shape = (X.shape[0], X.shape[1] // self.n_channels, self.n_channels)

@@ -224,6 +224,8 @@ def test_inpaint_imputer_channels_and_errors():
         InpaintImputer(n_channels=5).fit(X)
     with pytest.raises(ValueError, match="method"):
         InpaintImputer("magic").fit(X)
+    with pytest.raises(ValueError, match="no observed entry"):
+        InpaintImputer().fit_transform(np.full((4, 4), np.nan))
 
 
 def test_image_imputer_blend_and_classical_names():
