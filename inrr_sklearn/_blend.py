@@ -14,6 +14,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy import ndimage
 from scipy.optimize import nnls
 from sklearn.base import TransformerMixin, clone
 from sklearn.ensemble import ExtraTreesRegressor
@@ -37,9 +38,9 @@ from inrr_sklearn.regularizers import INRR
 _MIN_WEIGHT = 1e-3
 
 
-# Above this many rows KNNImputer (which compares every pair of rows) and DMF + INRR
-# (a tiny SIREN evaluated at every row, 13 ms a step at 10,000 x 20, weight 0 in the
-# blend there) leave the defaults.
+# Above this many rows KNNImputer (which compares every pair of rows), the forest
+# (30 trees per column and round) and DMF + INRR (a tiny SIREN evaluated at every row,
+# 13 ms a step at 10,000 x 20, weight 0 in the blend there) leave the defaults.
 _LARGE_ROWS = 5000
 _SMALL_TABLES_ONLY = ("knn", "dmf_inrr", "forest")
 # n_splits="auto" holds out one set when it has at least this many entries, else 3.
@@ -50,12 +51,14 @@ def default_candidates(random_state=None, n_rows=0):
     """The candidates of ``BlendImputer(estimators=None)``: (name, imputer) pairs.
 
     DMF with INRR on rows and columns (the library's model), plain DMF, the
-    nuclear-norm completion :class:`SoftImputer`, and two scikit-learn imputers whose
-    errors differ from those: ``IterativeImputer`` (a regression of each column on
-    the others) and ``KNNImputer`` (local averages). Above 5,000 rows KNN (its cost
-    grows with the square of the rows) and DMF + INRR (its row network costs a
-    forward pass per row and step, and the blend gave it weight 0 on a 10,000 x 20
-    table, ``benchmarks/bench_tabular.py --speed-only``) are left out.
+    nuclear-norm completion :class:`SoftImputer`, and scikit-learn imputers whose
+    errors differ from those: ``IterativeImputer`` (a linear regression of each
+    column on the others), ``KNNImputer`` (local averages) and a MissForest-like
+    ``IterativeImputer`` with extra trees (30 trees, 5 rounds; it made the blend win
+    46 instead of 31 of the 72 cells of ``benchmarks/bench_tabular.py``). Above 5,000
+    rows KNN (its cost grows with the square of the rows), the forest and DMF + INRR
+    (its row network costs a forward pass per row and step, and the blend gave it
+    weight 0 on a 10,000 x 20 table) are left out.
     """
     candidates = [
         (
@@ -104,8 +107,9 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         The candidates; each must complete NaN entries through ``fit_transform`` and
         ``transform`` and keep the number of columns. ``None`` uses
         :func:`default_candidates`: DMF + INRR, DMF, SoftImpute,
-        ``IterativeImputer`` and ``KNNImputer``. Their parameters are searchable as ``<name>__<param>``
-        (e.g. ``dmf_inrr__reg__alpha_row``), as in ``VotingRegressor``.
+        ``IterativeImputer``, ``KNNImputer`` and a forest ``IterativeImputer``.
+        Their parameters are searchable as ``<name>__<param>`` (e.g.
+        ``dmf_inrr__reg__alpha_row``), as in ``VotingRegressor``.
     holdout_fraction : float, default=0.1
         Fraction of the observed entries hidden to learn the weights. On a table too
         small to hide any, the candidates get equal weights.
@@ -246,6 +250,11 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         names = [name for name, _ in candidates]
         if len(set(names)) != len(names):
             raise ValueError(f"estimator names must be unique; got {names}.")
+        unknown = sorted(set(self.average_fits or ()) - set(names))
+        if unknown:
+            raise ValueError(
+                f"average_fits names {unknown}, which are not candidates {names}."
+            )
         folds = self._hide(observed, rng)
         if folds is None:  # too small to hold anything out: equal weights
             return self._publish(X, observed, candidates, names, None, None, None)
@@ -411,8 +420,6 @@ def _shifted_holes(observed, available, n_hide, rng):
     that a randomly shifted copy of the missing pattern ``~observed`` covers, taken
     as whole connected pieces in random order; shifts are retried (at most 20) until
     enough entries are covered."""
-    from scipy import ndimage
-
     missing = ~observed
     hidden = np.zeros(available.shape, dtype=bool)
     for _ in range(20):

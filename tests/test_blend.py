@@ -173,3 +173,5 @@ def test_average_fits_averages_the_refit_with_the_held_out_fits(table):
     assert len(folds) == 3
     assert_allclose(imp.transform(X_nan)[missing], expected[missing])
     assert not np.allclose(imp.transform(X_nan)[missing], refit[missing])
+    with pytest.raises(ValueError, match="average_fits names"):
+        BlendImputer([("dmf", dmf)], average_fits=["inr"]).fit(X_nan)
