@@ -235,13 +235,14 @@ def test_16_bit_input_to_jpeg_is_written_8_bit_with_a_warning(tmp_path, capsys):
     assert io.imread(tmp_path / "o.jpg").dtype == np.uint8
 
 
+@pytest.mark.parametrize("method", ["inr", "blend", "biharmonic"])
 @pytest.mark.parametrize("shape", [(5, 5, 3), (2, 2)])
-def test_tiny_images_complete_and_score(tmp_path, capsys, shape):
+def test_tiny_images_complete_and_score(tmp_path, capsys, shape, method):
     image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
     io.imsave(tmp_path / "tiny.png", image, check_contrast=False)
     out = tmp_path / "out.png"
     rc = main(
-        ["complete", str(tmp_path / "tiny.png"), "-o", str(out), "--method", "inr",
+        ["complete", str(tmp_path / "tiny.png"), "-o", str(out), "--method", method,
          "--random-state", "1", "--max-iter", "3", "--quiet",
          "--figure", str(tmp_path / "fig.png")]
     )  # fmt: skip
