@@ -14,7 +14,9 @@ Images (``skimage.data``, gray, in [0, 1]): camera, astronaut, coins and the tex
 grass. Masks (``inrr_sklearn.masks``, fixed seeds): random 30 / 50 / 70 % missing, the
 paper's two rectangular patches, text (from ``skimage.data.text()``) and scribble
 strokes. Methods (``inrr_sklearn.image.image_imputer``, library defaults): INR,
-INR+L2, INR+TV, INR+AIR, INR+INRR, DMF, DMF+AIR, DMF+INRR. Reported per case: PSNR over
+INR+L2, INR+TV, INR+AIR, INR+INRR, DMF, DMF+AIR, DMF+INRR, and the classical peers
+scikit-image biharmonic and OpenCV Telea / Navier-Stokes (``biharmonic``, ``telea``,
+``ns``; ``--methods blend`` adds the recommended blend). Reported per case: PSNR over
 all pixels (the paper's convention), PSNR over the missing pixels, SSIM, NMAE on the
 missing pixels and seconds per fit (with ``--n-jobs J`` the fits run in J processes
 that share the CPU threads, so each fit gets fewer). Writes
@@ -35,7 +37,13 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 
-from inrr_sklearn.image import IMAGE_METHODS, image_imputer, image_scores, load_image
+from inrr_sklearn.image import (
+    CLASSICAL_METHODS,
+    IMAGE_METHODS,
+    image_imputer,
+    image_scores,
+    load_image,
+)
 from inrr_sklearn.masks import make_mask
 
 IMAGES = ("camera", "astronaut", "coins", "grass")
@@ -65,7 +73,9 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=None)
     parser.add_argument("--images", nargs="+", default=None)
     parser.add_argument("--masks", nargs="+", default=None)
-    parser.add_argument("--methods", nargs="+", default=list(IMAGE_METHODS))
+    parser.add_argument(
+        "--methods", nargs="+", default=[*IMAGE_METHODS, *CLASSICAL_METHODS]
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tag", default=None)
@@ -181,7 +191,10 @@ def _complete(image_name, mask_name, method, size, seed, device, inrr, threads):
         torch.set_num_threads(threads)
     truth = load_image(image_name, size)
     observed = masks_for(truth.shape, seed)[mask_name]()
-    imputer = image_imputer(method, random_state=seed, device=device)
+    params = (
+        {} if method in CLASSICAL_METHODS else {"random_state": seed, "device": device}
+    )
+    imputer = image_imputer(method, **params)
     if method.endswith("inrr") and inrr:
         imputer.set_params(**{f"reg__{k}": v for k, v in inrr.items()})
     start = time.perf_counter()
