@@ -280,13 +280,12 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         weights = _convex_least_squares(predictions, truth)
         blend = float(np.sqrt(np.mean((predictions @ weights - truth) ** 2)))
         return self._publish(
-            X, observed, candidates, names, weights, errors, blend, fits, len(folds)
+            X, observed, candidates, names, weights, errors, blend, fits
         )
 
     def _publish(
-        self, X, observed, candidates, names, weights, errors, blend,
-        fits=None, n_folds=0,
-    ):  # fmt: skip
+        self, X, observed, candidates, names, weights, errors, blend, fits=None
+    ):
         """Refit the weighted candidates on all observed entries (or take the first
         held-out set's ``fits`` when ``refit=False``), average the candidates named
         in ``average_fits`` with their held-out fits; set the attributes."""
@@ -296,18 +295,18 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
             blend = np.nan
         keep = [k for k, w in enumerate(weights) if w >= _MIN_WEIGHT]
         kept = weights[keep] / weights[keep].sum()
-        n = len(names)
         if self.refit or fits is None:
             refits = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_complete)(candidates[k][1], X) for k in keep
             )
         else:
             refits = [fits[k] for k in keep]
-        averaged = set(self.average_fits or ()) & {names[k] for k in keep}
-        if fits is not None and averaged:
+        if self.refit and fits is not None and self.average_fits:
+            # fits holds the candidates fold after fold: fits[k::n] are k's fits.
+            n = len(names)
             refits = [
-                (est, np.mean([c] + [fits[f * n + k][1] for f in range(n_folds)], 0))
-                if names[k] in averaged and self.refit
+                (est, np.mean([c, *(h for _, h in fits[k::n])], axis=0))
+                if names[k] in self.average_fits
                 else (est, c)
                 for k, (est, c) in zip(keep, refits, strict=True)
             ]

@@ -198,12 +198,12 @@ def complete(args):
     channels = 1 if image.ndim == 2 else image.shape[2]
     pixel_observed = observed if channels == 1 else observed[..., None]
     X = np.where(pixel_observed, image, np.nan).reshape(height, width * channels)
-    params = dict(random_state=args.random_state, device=args.device)
-    params["verbose"] = 0 if args.quiet else 1
-    if args.max_iter is not None:
-        params["max_iter"] = args.max_iter
-    if args.method in CLASSICAL_METHODS:  # nothing to train
-        params = {}
+    params = {}  # a classical method trains nothing and takes none of these
+    if args.method not in CLASSICAL_METHODS:
+        params = dict(random_state=args.random_state, device=args.device)
+        params["verbose"] = 0 if args.quiet else 1
+        if args.max_iter is not None:
+            params["max_iter"] = args.max_iter
     imputer = image_imputer(args.method, n_channels=channels, **params)
     _small_image_without_early_stopping(imputer, int(np.count_nonzero(~np.isnan(X))))
     start = time.perf_counter()

@@ -520,7 +520,6 @@ class InpaintImputer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
-        tags.requires_fit = True
         return tags
 
 
@@ -539,8 +538,9 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         3 dB below it on every measured case, only added noise to the weights), with
         convex weights learned on held-out pixels shaped like the holes
         (``holdout="mask"``), then refitted on all pixels, the INR's completion
-        averaged with that of its held-out fit; about twice the time of one INR fit. A classical peer alone: ``"biharmonic"``, ``"telea"`` or
-        ``"ns"`` (:class:`InpaintImputer`). Otherwise a model ("inr" =
+        averaged with that of its held-out fit; about twice the time of one INR
+        fit. A classical peer alone: ``"biharmonic"``, ``"telea"`` or ``"ns"``
+        (:class:`InpaintImputer`). Otherwise a model ("inr" =
         :class:`INRImputer`, "dmf" = :class:`DMFImputer`), then optionally "+" one or
         more regularizers ("l2", "tv", "air", "inrr"), each with its defaults;
         several are summed (e.g. "inr+inrr+tv"). ``IMAGE_METHODS`` lists the paper's
