@@ -88,6 +88,12 @@ def main(argv=None):
     parser.add_argument(
         "--inrr", type=json.loads, default={}, help="INRR parameters, as JSON"
     )
+    parser.add_argument(
+        "--params",
+        type=json.loads,
+        default={},
+        help="other parameters of the model methods, as JSON (e.g. '{\"cuda_graph\": false}')",
+    )
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
     size = args.size or (128 if args.quick else 256)
@@ -118,38 +124,50 @@ def main(argv=None):
         for method in args.methods
     ]
     threads = None if args.n_jobs == 1 else max(1, os.cpu_count() // args.n_jobs)
-    results = Parallel(n_jobs=args.n_jobs)(
-        delayed(_complete)(*task, size, args.seed, args.device, args.inrr, threads)
+    results = Parallel(n_jobs=args.n_jobs, return_as="generator")(
+        delayed(_complete)(
+            *task, size, args.seed, args.device, args.inrr, args.params, threads
+        )
         for task in tasks
     )
-    done = dict(zip(tasks, results, strict=True))
-    for image_name in images:
+    out = Path(args.docs) / f"replication_{tag}.md"
+    n_rows = len(images) * len(mask_names)
+    done = {}
+    # Results come in task order: a row is written (and the page saved, marked
+    # partial) as soon as its last method is in, so a stopped run keeps its rows.
+    for task, result in zip(tasks, results, strict=True):
+        done[task] = result
+        image_name, mask_name, method = task
+        if method != args.methods[-1]:
+            continue
         truth = load_image(image_name, size)
-        for mask_name in mask_names:
-            observed = masks_for(truth.shape, args.seed)[mask_name]()
-            cells, completions = {}, {}
-            for method in args.methods:
-                cells[method], completions[method] = done[image_name, mask_name, method]
-            row = [image_name, mask_name]
-            best = {
-                family: max(
-                    (m for m in cells if m.startswith(family)),
-                    key=lambda m: cells[m]["psnr_missing"],
-                    default=None,
-                )
-                for family in ("inr", "dmf")
-            }
-            for method in args.methods:
-                s = cells[method]
-                text = (
-                    f"{s['psnr_all']:.2f} / {s['psnr_missing']:.2f}, {s['ssim']:.3f}, "
-                    f"{s['nmae_missing']:.3f}, {s['seconds']:.0f}s"
-                )
-                row.append(f"**{text}**" if method in best.values() else text)
-            lines.append("| " + " | ".join(row) + " |")
-            summary.append((image_name, mask_name, cells))
-            _save_grid(
-                figures, tag, image_name, mask_name, truth, observed, completions
+        observed = masks_for(truth.shape, args.seed)[mask_name]()
+        cells, completions = {}, {}
+        for m in args.methods:
+            cells[m], completions[m] = done.pop((image_name, mask_name, m))
+        row = [image_name, mask_name]
+        best = {
+            family: max(
+                (m for m in cells if m.startswith(family)),
+                key=lambda m: cells[m]["psnr_missing"],
+                default=None,
+            )
+            for family in ("inr", "dmf")
+        }
+        for m in args.methods:
+            c = cells[m]
+            text = (
+                f"{c['psnr_all']:.2f} / {c['psnr_missing']:.2f}, {c['ssim']:.3f}, "
+                f"{c['nmae_missing']:.3f}, {c['seconds']:.1f}s"
+            )
+            row.append(f"**{text}**" if m in best.values() else text)
+        lines.append("| " + " | ".join(row) + " |")
+        summary.append((image_name, mask_name, cells))
+        _save_grid(figures, tag, image_name, mask_name, truth, observed, completions)
+        if len(summary) < n_rows:
+            out.write_text(
+                "\n".join(lines)
+                + f"\n\n(partial: {len(summary)} of {n_rows} rows so far)\n"
             )
     lines += ["", "## Readings", ""]
     for image_name, mask_name, cells in summary:
@@ -180,20 +198,20 @@ def main(argv=None):
         "",
         f"Completion grids: `docs/figures/replication_{tag}_<image>_<mask>.png`.",
     ]
-    out = Path(args.docs) / f"replication_{tag}.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines), f"\nwritten to {out}", sep="\n")
 
 
-def _complete(image_name, mask_name, method, size, seed, device, inrr, threads):
+def _complete(image_name, mask_name, method, size, seed, device, inrr, params, threads):
     """Fit one method on one masked image; returns (scores, completed image)."""
     if threads is not None:  # a joblib worker process: share the cores out
         torch.set_num_threads(threads)
     truth = load_image(image_name, size)
     observed = masks_for(truth.shape, seed)[mask_name]()
-    params = (
-        {} if method in CLASSICAL_METHODS else {"random_state": seed, "device": device}
-    )
+    if method in CLASSICAL_METHODS:
+        params = {}
+    else:
+        params = {"random_state": seed, "device": device, **params}
     imputer = image_imputer(method, **params)
     if method.endswith("inrr") and inrr:
         imputer.set_params(**{f"reg__{k}": v for k, v in inrr.items()})

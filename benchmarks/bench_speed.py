@@ -4,12 +4,17 @@ Usage::
 
     python benchmarks/bench_speed.py            # 256 x 256, width 256 x 5 (the paper)
     python benchmarks/bench_speed.py --size 128 --steps 5
+    python benchmarks/bench_speed.py --device cuda   # eager, CUDA graph, TF32, bf16, compile
 
-For each variant (plain autograd SIREN, our fused CPU kernel, fused + INRR) it times
-the library's own training step (``inrr_sklearn._training.Trainer.step``: forward, loss,
-backward, Adam) and
-prints the median seconds per step, the achieved matmul GFLOP/s and its fraction of the
-measured fp32 matmul peak of this machine. Writes ``docs/speed_<device>.md``.
+For each variant it times the library's own training step
+(``inrr_sklearn._training.Trainer.step``: forward, loss, backward, Adam) and prints the
+median seconds per step, the achieved matmul GFLOP/s and its fraction of the measured
+matmul peak of the variant's precision on this machine. CPU variants: plain autograd
+SIREN, our fused CPU kernel, fused + INRR. CUDA variants: eager, CUDA graph
+(``cuda_graph=True``), TF32 and bfloat16 (``precision``) and ``torch.compile`` of the
+networks inside the graph, each without and with ``INRR.paper()``; CUDA steps are timed
+with device events over ``--steps`` consecutive steps. Writes
+``docs/speed_<device>.md``.
 """
 
 import argparse
@@ -23,7 +28,12 @@ import torch
 
 from inrr_sklearn import INRR
 from inrr_sklearn._modules import SirenNet
-from inrr_sklearn._training import Trainer
+from inrr_sklearn._training import (
+    GRAPH_WARMUP_STEPS,
+    PRECISIONS,
+    Trainer,
+    _matmul_precision,
+)
 
 
 def siren_step_flops(n_points, widths):
@@ -40,21 +50,23 @@ def siren_step_flops(n_points, widths):
     return forward + weight_grads + input_grads
 
 
-def matmul_peak(device, n_points=65536, width=256, repeats=20):
-    """Best fp32 GFLOP/s over matmul shapes met in a step (chunked and whole)."""
+def matmul_peak(device, n_points=65536, width=256, repeats=20, precision="float32"):
+    """Best GFLOP/s of ``precision`` matmuls over shapes met in a step."""
+    dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     best = 0.0
-    for rows in (4096, n_points):
-        a = torch.randn(rows, width, device=device)
-        w = torch.randn(width, width, device=device)
-        for _ in range(3):
-            a @ w
-        _sync(device)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            a @ w
-        _sync(device)
-        seconds = (time.perf_counter() - start) / repeats
-        best = max(best, 2 * rows * width * width / seconds / 1e9)
+    with _matmul_precision(precision, device.type):
+        for rows in (4096, n_points):
+            a = torch.randn(rows, width, device=device, dtype=dtype)
+            w = torch.randn(width, width, device=device, dtype=dtype)
+            for _ in range(3):
+                a @ w
+            _sync(device)
+            start = time.perf_counter()
+            for _ in range(repeats):
+                a @ w
+            _sync(device)
+            seconds = (time.perf_counter() - start) / repeats
+            best = max(best, 2 * rows * width * width / seconds / 1e9)
     return best
 
 
@@ -63,8 +75,9 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def time_steps(size, widths, device, fused, reg, steps, seed=0):
-    """Median seconds of the library's own training step (``Trainer.step``)."""
+def make_trainer(size, widths, device, *, fused=None, reg=None, cuda_graph=False,
+                 precision="float32", compile=False, seed=0):  # fmt: skip
+    """The library's trainer for the paper's problem at ``size``² (random data)."""
     generator = torch.Generator().manual_seed(seed)
     net = SirenNet(2, widths, 1, 30.0, 1.0, "sigmoid", fused=fused)
     net.reset_parameters(generator)
@@ -80,22 +93,70 @@ def time_steps(size, widths, device, fused, reg, steps, seed=0):
         penalty = reg.build(
             (size, size), n_observed=size * size // 2, generator=generator
         ).to(device)
-    trainer = Trainer(
+    if compile:  # in place: the trainer, optimizers and graph see the same modules
+        net.compile()
+        if penalty is not None:
+            penalty.compile()
+    return Trainer(
         net,
         lambda: net(coords).reshape(size, size),
         target,
         weight,
         penalty=penalty,
         learning_rate=1e-4,
+        cuda_graph=cuda_graph,
+        precision=precision,
     )
-    times = []
-    for _ in range(steps + 1):
-        _sync(device)
-        start = time.perf_counter()
+
+
+def time_steps(trainer, device, steps):
+    """Median seconds per ``Trainer.step`` (CUDA: events around ``steps`` steps)."""
+    if device.type != "cuda":
+        times = []
+        for _ in range(steps + 1):
+            start = time.perf_counter()
+            trainer.step()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times[1:])  # the first step warms allocators up
+    for _ in range(GRAPH_WARMUP_STEPS + 3):  # warm-up (and capture, for graphs)
         trainer.step()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times[1:])  # the first step warms allocators up
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(5):
+        start, end = (
+            torch.cuda.Event(enable_timing=True),
+            torch.cuda.Event(enable_timing=True),
+        )
+        start.record()
+        for _ in range(steps):
+            trainer.step()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1e3 / steps)
+    return statistics.median(times)
+
+
+def variants_for(device):
+    """(label, trainer options) of every variant timed on ``device``."""
+    if device.type == "cpu":
+        return [
+            ("plain autograd", dict(fused=False)),
+            ("fused kernel", dict(fused=True)),
+            ("fused + INRR (paper)", dict(fused=True, reg=INRR.paper())),
+        ]
+    variants = []
+    for name, options in [
+        ("eager", dict()),
+        ("CUDA graph", dict(cuda_graph=True)),
+        ("CUDA graph, TF32", dict(cuda_graph=True, precision="tf32")),
+        ("CUDA graph, bfloat16", dict(cuda_graph=True, precision="bfloat16")),
+        ("compile + graph, TF32", dict(cuda_graph=True, precision="tf32", compile=True)),
+        ("compile + graph, bf16",
+         dict(cuda_graph=True, precision="bfloat16", compile=True)),
+    ]:  # fmt: skip
+        variants.append((name, options))
+        variants.append((f"{name} + INRR (paper)", {**options, "reg": INRR.paper()}))
+    return variants
 
 
 def main(argv=None):
@@ -105,28 +166,26 @@ def main(argv=None):
     parser.add_argument("--layers", type=int, default=5)
     parser.add_argument("--steps", type=int, default=7)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--budget", type=float, default=600, help="seconds; later variants are skipped"
+    )
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     widths = (args.width,) * args.layers
     flops = siren_step_flops(args.size**2, widths)
-    peak = matmul_peak(device, args.size**2, args.width)
-    if device.type == "cpu":
-        variants = [
-            ("plain autograd", False, None),
-            ("fused kernel", True, None),
-            ("fused + INRR (paper)", True, INRR.paper()),
-        ]
-    else:
-        variants = [
-            ("plain autograd", False, None),
-            ("plain + INRR (paper)", False, INRR.paper()),
-        ]
+    precisions = ["float32"] if device.type == "cpu" else list(PRECISIONS)
+    peaks = {p: matmul_peak(device, args.size**2, args.width, precision=p)
+             for p in precisions}  # fmt: skip
     name = (
         torch.cuda.get_device_name(device)
         if device.type == "cuda"
         else f"{platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} threads"
+    )
+    floors = ", ".join(
+        f"{p} {peaks[p]:.0f} GFLOP/s (floor {flops / peaks[p] / 1e9 * 1e3:.3f} ms)"
+        for p in precisions
     )
     lines = [
         f"# Training-step speed, {args.size}x{args.size}, SIREN {args.width}x"
@@ -134,31 +193,53 @@ def main(argv=None):
         "",
         f"Generated by `python benchmarks/bench_speed.py --size {args.size} "
         f"--width {args.width} --device {args.device}`; torch {torch.__version__}.",
-        f"Matmul work per step: {flops / 1e9:.1f} GFLOP; measured fp32 matmul peak: "
-        f"{peak:.0f} GFLOP/s, so the floor is {flops / peak / 1e9:.3f} s per step.",
+        f"Matmul work per step: {flops / 1e9:.1f} GFLOP. Measured matmul peaks and the "
+        f"step floors they give: {floors}.",
         "",
-        "| variant | s / step | GFLOP/s | fraction of peak |",
+        "| variant | s / step | GFLOP/s | fraction of its precision's peak |",
         "|---|---|---|---|",
     ]
     results = {}
-    for label, fused, reg in variants:
-        seconds = time_steps(args.size, widths, device, fused, reg, args.steps)
+    started = time.perf_counter()
+    for label, options in variants_for(device):
+        if time.perf_counter() - started > args.budget:
+            lines.append(f"| {label} | not run (time budget of {args.budget} s) | | |")
+            continue
+        try:
+            trainer = make_trainer(args.size, widths, device, **options)
+            seconds = time_steps(trainer, device, args.steps)
+        except Exception as exc:  # a variant this torch/device cannot run
+            lines.append(f"| {label} | failed: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:120]} | | |")  # fmt: skip
+            print(lines[-1], flush=True)
+            continue
+        finally:
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+        if options.get("cuda_graph") and trainer.graph is None:
+            label += " (capture failed: ran eagerly)"
         results[label] = seconds
+        peak = peaks[options.get("precision", "float32")]
         rate = flops / seconds / 1e9
-        lines.append(f"| {label} | {seconds:.4f} | {rate:.0f} | {rate / peak:.0%} |")
+        lines.append(f"| {label} | {seconds:.5f} | {rate:.0f} | {rate / peak:.0%} |")
         print(lines[-1], flush=True)
-    labels = list(results)
-    if device.type == "cpu":
+    lines.append("")
+    if device.type == "cpu" and len(results) == 3:
+        labels = list(results)
         overhead = results[labels[2]] / results[labels[1]] - 1
         speedup = results[labels[0]] / results[labels[1]]
-        lines += [
-            "",
+        lines.append(
             f"Fused kernel speed-up over plain autograd: {speedup:.2f}x; INRR adds "
-            f"{overhead:.1%} to a step.",
-        ]
-    else:
-        overhead = results[labels[1]] / results[labels[0]] - 1
-        lines += ["", f"INRR adds {overhead:.1%} to a step."]
+            f"{overhead:.1%} to a step."
+        )
+    for label in results:
+        with_inrr = f"{label} + INRR (paper)"
+        if with_inrr in results:
+            lines.append(
+                f"- {label}: INRR adds {results[with_inrr] / results[label] - 1:.1%}; "
+                f"the 10,001-step paper run takes {results[with_inrr] * 10001:.1f} s "
+                f"with INRR ({results[label] * 10001:.1f} s without)."
+            )
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(args.docs) / f"speed_{device.type}.md"

@@ -281,6 +281,16 @@ verbose : int, default={verbose}
 device : str or torch.device, default={device}
     "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". The fitted
     model is stored on CPU, so pickles load anywhere.
+cuda_graph : bool or "auto", default={cuda_graph}
+    Capture the training step (forward, penalty, backward, both Adams, the
+    best-iterate bookkeeping) as one CUDA graph after 3 eager steps and replay it:
+    one launch per step instead of hundreds of small kernels (the same arithmetic).
+    "auto" captures on CUDA devices; True on a CPU device is an error.
+precision : {{"float32", "tf32", "bfloat16"}}, default={precision}
+    Arithmetic of the training step. "tf32": float32 matmuls on TF32 tensor cores
+    (CUDA only; no effect on CPU). "bfloat16": the forward pass and loss under
+    ``torch.autocast`` to bfloat16. The fitted model stays float32 either way; see
+    ``docs/gpu.md`` for the measured speed and quality of each.
 warm_start : bool, default={warm_start}
     Continue from the previous fit's model (same matrix shape) instead of a new one.
     A changed regularizer is applied (its learned parts start from the previous
@@ -341,6 +351,8 @@ class _BaseTorchImputer(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str, torch.device],
+        "cuda_graph": ["boolean", StrOptions({"auto"})],
+        "precision": [StrOptions({"float32", "tf32", "bfloat16"})],
         "warm_start": ["boolean"],
         "missing_values": [MissingValues()],
         "add_indicator": ["boolean"],
@@ -351,7 +363,8 @@ class _BaseTorchImputer(
     def __init__(
         self, *, reg, max_iter, tol, learning_rate_init, n_iter_no_change,
         early_stopping, validation_fraction, scaling, random_state, verbose, device,
-        warm_start, missing_values, n_channels, add_indicator, record_every,
+        cuda_graph, precision, warm_start, missing_values, n_channels, add_indicator,
+        record_every,
     ):  # fmt: skip
         self.reg = reg
         self.max_iter = max_iter
@@ -364,6 +377,8 @@ class _BaseTorchImputer(
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.cuda_graph = cuda_graph
+        self.precision = precision
         self.warm_start = warm_start
         self.missing_values = missing_values
         self.n_channels = n_channels
@@ -505,6 +520,11 @@ class _BaseTorchImputer(
                 f"{self.n_channels}; pass an (H, W, C) image as X.reshape(H, W * C)."
             )
         device = resolve_device(self.device)
+        if self.cuda_graph is True and device.type != "cuda":
+            raise ValueError(
+                f"cuda_graph=True needs a CUDA device; this fit runs on {device}. Use "
+                "cuda_graph='auto' (graphs where CUDA is used) or False."
+            )
         rng = check_random_state(self.random_state)
         generator = make_generator(rng)
         scaling_kind = _resolve_scaling(self.scaling, X, observed)
@@ -679,6 +699,8 @@ class _BaseTorchImputer(
             val_weight=None
             if validation is None
             else tensor(validation / validation.sum()),
+            cuda_graph=self.cuda_graph is not False and device.type == "cuda",
+            precision=self.precision,
         )
         history, on_step = None, None
         if record_every is not None:

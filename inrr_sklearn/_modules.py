@@ -222,7 +222,9 @@ class SirenNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         fused = x.device.type == "cpu" if self.fused is None else self.fused
-        if fused and torch.is_grad_enabled():
+        # The fused kernel is float32 arithmetic: under autocast the plain layers run.
+        autocast = torch.is_autocast_enabled(x.device.type)
+        if fused and torch.is_grad_enabled() and not autocast:
             params = []
             for layer in self.layers:
                 params += [layer.weight, layer.bias]

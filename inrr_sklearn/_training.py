@@ -6,7 +6,10 @@ data tensors, hand them to :class:`Trainer` and read back a :class:`TrainResult`
 - :class:`Trainer` owns the optimizers (Adam on the model, Adam on the penalty's
   trainable part) and one public :meth:`Trainer.step`: forward, data term plus penalty,
   one backward pass, every optimizer steps. It returns device tensors and never syncs
-  with the host, so benchmarks can time it as it is.
+  with the host, so benchmarks can time it as it is. On CUDA it can capture the whole
+  step as one CUDA graph after a few eager steps (``cuda_graph=True``: one launch per
+  step instead of hundreds of small kernels) and train with TF32 or bfloat16 matmuls
+  (``precision``).
 - :class:`BestIterate` keeps, on the device, a copy of the parameters with the lowest
   validation error seen so far (no host sync: ``torch.where`` picks per step).
 - :class:`StoppingRule` is the host-side patience rule (``tol``, ``n_iter_no_change``).
@@ -18,8 +21,10 @@ data tensors, hand them to :class:`Trainer` and read back a :class:`TrainResult`
   caller gets ``interrupted=True`` to warn about) are handled here once.
 """
 
+import contextlib
 import math
 import time
+import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -29,6 +34,12 @@ from torch import Tensor
 # Steps between two reads of the loss on the host. Losses and validation scores stay on
 # the device in between, so a GPU never waits for Python inside the loop.
 SYNC_EVERY = 25
+
+# Eager steps (on a side stream) before a CUDA graph is captured: cuBLAS handles,
+# autograd buffers and Adam's state must exist before capture.
+GRAPH_WARMUP_STEPS = 3
+
+PRECISIONS = ("float32", "tf32", "bfloat16")
 
 # A loss this many times the reference (the larger of the first step's loss and the
 # loss of predicting zero everywhere) means the optimisation has diverged.
@@ -74,6 +85,13 @@ class Trainer:
         Adam learning rate of the main model.
     val_weight : Tensor of shape (n_rows, n_cols) or None
         Validation weight of each entry (summing to one), or None.
+    cuda_graph : bool
+        Capture the step as a CUDA graph after ``GRAPH_WARMUP_STEPS`` eager steps and
+        replay it from then on (CUDA only). The outputs of :meth:`step` are then the
+        graph's static tensors, overwritten by the next step: copy what you keep.
+    precision : {"float32", "tf32", "bfloat16"}
+        ``"tf32"``: float32 matmuls on TF32 tensor cores (CUDA; no effect on CPU).
+        ``"bfloat16"``: forward pass and loss under ``torch.autocast`` to bfloat16.
 
     Examples
     --------
@@ -95,8 +113,17 @@ class Trainer:
 
     def __init__(
         self, model, forward, target, train_weight, *, penalty=None,
-        view_shape=None, learning_rate=1e-3, val_weight=None,
+        view_shape=None, learning_rate=1e-3, val_weight=None, cuda_graph=False,
+        precision="float32",
     ):  # fmt: skip
+        if cuda_graph and target.device.type != "cuda":
+            raise ValueError(
+                f"cuda_graph=True needs CUDA tensors; the data is on {target.device}."
+            )
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {PRECISIONS}, not {precision!r}"
+            )
         self.model = model
         self.forward = forward
         self.target = target
@@ -104,27 +131,81 @@ class Trainer:
         self.penalty = penalty
         self.view_shape = tuple(target.shape) if view_shape is None else view_shape
         self.val_weight = val_weight
-        self.optimizers = [torch.optim.Adam(model.parameters(), lr=learning_rate)]
+        self.precision = precision
+        # Graph replay needs Adam's step counters on the device (capturable).
+        self.optimizers = [
+            torch.optim.Adam(
+                model.parameters(), lr=learning_rate, capturable=cuda_graph
+            )
+        ]
         groups = [] if penalty is None else penalty.param_groups()
         if groups:
-            self.optimizers.append(torch.optim.Adam(groups))
+            self.optimizers.append(torch.optim.Adam(groups, capturable=cuda_graph))
         self.parameters = list(model.parameters())
         if penalty is not None:
             self.parameters += list(penalty.parameters())
         self.best = BestIterate(self.parameters) if val_weight is not None else None
+        self.cuda_graph = cuda_graph
+        self.graph = None  # the captured step, once captured
+        self._graph_outputs = None
+        self._eager_steps = 0
 
     def step(self) -> StepResult:
         """One full-batch step; returns the loss and validation error before it."""
+        if not self.cuda_graph:
+            return self._step()
+        if self.graph is not None:
+            self.graph.replay()
+            return self._graph_outputs
+        with torch.cuda.device(self.target.device):
+            return self._graph_step()
+
+    def _graph_step(self) -> StepResult:
+        device = self.target.device
+        if self._eager_steps < GRAPH_WARMUP_STEPS:
+            # Warm-up steps run on a side stream, as graph capture requires.
+            stream = torch.cuda.Stream(device)
+            stream.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(stream):
+                result = self._step()
+            torch.cuda.current_stream(device).wait_stream(stream)
+            self._eager_steps += 1
+            return result
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=True)  # gradients live in the graph's pool
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                outputs = self._step()
+        except Exception as exc:  # an op that cannot be captured: stay eager
+            warnings.warn(
+                f"CUDA graph capture failed ({exc}); training continues without it.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            self.cuda_graph = False
+            torch.cuda.synchronize(device)
+            return self._step()
+        self.graph, self._graph_outputs = graph, outputs
+        graph.replay()  # capture records the step; replay runs it
+        return outputs
+
+    def _step(self) -> StepResult:
+        with _matmul_precision(self.precision, self.target.device.type):
+            return self._update()
+
+    def _update(self) -> StepResult:
         self.model.train()
-        X_hat = self.forward()
-        residual = X_hat - self.target
-        loss = (residual * residual * self.train_weight).sum()
-        if self.penalty is not None:
-            loss = loss + self.penalty(X_hat.reshape(self.view_shape), self.model)
+        with _autocast(self.precision, self.target.device.type):
+            X_hat = self.forward()
+            residual = X_hat - self.target
+            loss = (residual * residual * self.train_weight).sum()
+            if self.penalty is not None:
+                loss = loss + self.penalty(X_hat.reshape(self.view_shape), self.model)
         validation = None
         if self.val_weight is not None:
             with torch.no_grad():
-                r = residual.detach()
+                r = residual.detach().float()
                 validation = (r * r * self.val_weight).sum()
                 # The error of the parameters *before* this step's update.
                 self.best.update(validation)
@@ -133,7 +214,7 @@ class Trainer:
         loss.backward()
         for optimizer in self.optimizers:
             optimizer.step()
-        return StepResult(loss.detach(), validation, X_hat.detach())
+        return StepResult(loss.detach().float(), validation, X_hat.detach().float())
 
     def data_loss(self) -> float:
         """The data term of the current parameters (one forward pass, host value)."""
@@ -145,6 +226,26 @@ class Trainer:
         """The data term of predicting zero everywhere (a scale for divergence)."""
         with torch.no_grad():
             return float((self.target * self.target * self.train_weight).sum())
+
+
+def _autocast(precision, device_type):
+    if precision == "bfloat16":
+        return torch.autocast(device_type, dtype=torch.bfloat16, cache_enabled=False)
+    return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _matmul_precision(precision, device_type):
+    """TF32 matmuls (CUDA) inside the block for ``precision="tf32"``; restored after."""
+    if precision != "tf32" or device_type != "cuda":
+        yield
+        return
+    previous = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(previous)
 
 
 class BestIterate:
@@ -173,9 +274,10 @@ class BestIterate:
         self.index = torch.full((), -1, dtype=torch.long, device=device)
 
     def update(self, value: Tensor) -> None:
+        # In place throughout, so that a captured CUDA graph keeps reading this state.
         better = value < self.value  # False for NaN: a NaN iterate is never kept
-        self.value = torch.where(better, value, self.value)
-        self.index = torch.where(better, self.count, self.index)
+        self.value.copy_(torch.where(better, value, self.value))
+        self.index.copy_(torch.where(better, self.count, self.index))
         self.count += 1
         for param, copy in zip(self.parameters, self.copies, strict=True):
             copy.copy_(torch.where(better, param.detach(), copy))

@@ -261,3 +261,28 @@ def test_a_pickle_from_another_version_warns(make, low_rank_with_nans, monkeypat
     monkeypatch.setattr(inrr_sklearn._utils, "__version__", "99.0")
     with pytest.warns(UserWarning, match="pickled with inrr_sklearn"):
         pickle.loads(blob)
+
+
+@both
+def test_cuda_graph_true_on_cpu_is_an_error(make, low_rank_with_nans):
+    _, X_nan, _ = low_rank_with_nans
+    with pytest.raises(ValueError, match="cuda_graph=True needs a CUDA device"):
+        make(cuda_graph=True).fit(X_nan)
+    make(cuda_graph=False).fit(X_nan)  # and "auto" (the default) runs eagerly on CPU
+
+
+@both
+def test_precision_options_on_cpu(make, low_rank_with_nans):
+    _, X_nan, missing = low_rank_with_nans
+    base = make(reg=INRR(**FAST_INRR), max_iter=20).fit_transform(X_nan)
+    # TF32 is a CUDA matmul mode: on CPU the arithmetic, and so the result, is float32's.
+    tf32 = make(reg=INRR(**FAST_INRR), max_iter=20, precision="tf32")
+    assert_array_equal(tf32.fit_transform(X_nan), base)
+    assert torch.get_float32_matmul_precision() == "highest"
+    bf16 = make(reg=INRR(**FAST_INRR), max_iter=20, precision="bfloat16")
+    out = bf16.fit_transform(X_nan)
+    assert_array_equal(out[~missing], X_nan[~missing])
+    assert np.isfinite(out).all() and not np.array_equal(out, base)
+    assert all(p.dtype == torch.float32 for p in bf16.model_.parameters())
+    with pytest.raises(ValueError, match="precision"):
+        make(precision="float16").fit(X_nan)
