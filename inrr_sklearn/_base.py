@@ -286,6 +286,11 @@ cuda_graph : bool or "auto", default={cuda_graph}
     best-iterate bookkeeping) as one CUDA graph after 3 eager steps and replay it:
     one launch per step instead of hundreds of small kernels (the same arithmetic).
     "auto" captures on CUDA devices; True on a CPU device is an error.
+compile : bool, default={compile}
+    Compile the model and the regularizer with ``torch.compile`` for training
+    (fused elementwise kernels; on CUDA inside the graph). The first steps wait for
+    the compiler (seconds on a GPU, more on CPU, where the fused CPU kernel is
+    already faster); the fitted model is the plain module.
 precision : {{"float32", "tf32", "bfloat16"}}, default={precision}
     Arithmetic of the training step. "tf32": float32 matmuls on TF32 tensor cores
     (CUDA only; no effect on CPU). "bfloat16": the forward pass and loss under
@@ -352,6 +357,7 @@ class _BaseTorchImputer(
         "verbose": ["verbose"],
         "device": [str, torch.device],
         "cuda_graph": ["boolean", StrOptions({"auto"})],
+        "compile": ["boolean"],
         "precision": [StrOptions({"float32", "tf32", "bfloat16"})],
         "warm_start": ["boolean"],
         "missing_values": [MissingValues()],
@@ -363,8 +369,8 @@ class _BaseTorchImputer(
     def __init__(
         self, *, reg, max_iter, tol, learning_rate_init, n_iter_no_change,
         early_stopping, validation_fraction, scaling, random_state, verbose, device,
-        cuda_graph, precision, warm_start, missing_values, n_channels, add_indicator,
-        record_every,
+        cuda_graph, compile, precision, warm_start, missing_values, n_channels,
+        add_indicator, record_every,
     ):  # fmt: skip
         self.reg = reg
         self.max_iter = max_iter
@@ -378,6 +384,7 @@ class _BaseTorchImputer(
         self.verbose = verbose
         self.device = device
         self.cuda_graph = cuda_graph
+        self.compile = compile
         self.precision = precision
         self.warm_start = warm_start
         self.missing_values = missing_values
@@ -688,12 +695,17 @@ class _BaseTorchImputer(
         # Observed entries in scaled units, 0 elsewhere (missing values never read).
         target = np.where(observed, scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)
         inputs = self._model_inputs(X.shape, device)
+        # Compiled wrappers share the modules' parameters; the modules stay plain.
+        trained_model = torch.compile(model) if self.compile else model
+        trained_penalty = penalty
+        if self.compile and penalty is not None:
+            trained_penalty = torch.compile(penalty)
         trainer = Trainer(
             model,
-            lambda: self._complete(model, inputs),
+            lambda: self._complete(trained_model, inputs),
             tensor(target),
             tensor(train_entries / train_entries.sum()),
-            penalty=penalty,
+            penalty=trained_penalty,
             view_shape=self._reg_shape(X.shape),
             learning_rate=self.learning_rate_init,
             val_weight=None

@@ -41,6 +41,9 @@ GRAPH_WARMUP_STEPS = 3
 
 PRECISIONS = ("float32", "tf32", "bfloat16")
 
+# Captures tried before a trainer falls back to eager steps (with a warning).
+CAPTURE_ATTEMPTS = 2
+
 # A loss this many times the reference (the larger of the first step's loss and the
 # loss of predicting zero everywhere) means the optimisation has diverged.
 DIVERGENCE_FACTOR = 1e4
@@ -147,6 +150,7 @@ class Trainer:
         self.best = BestIterate(self.parameters) if val_weight is not None else None
         self.cuda_graph = cuda_graph
         self.graph = None  # the captured step, once captured
+        self.capture_error = None  # the last failed capture's exception, if any
         self._graph_outputs = None
         self._eager_steps = 0
 
@@ -171,24 +175,31 @@ class Trainer:
             torch.cuda.current_stream(device).wait_stream(stream)
             self._eager_steps += 1
             return result
-        for optimizer in self.optimizers:
-            optimizer.zero_grad(set_to_none=True)  # gradients live in the graph's pool
-        graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(graph):
-                outputs = self._step()
-        except Exception as exc:  # an op that cannot be captured: stay eager
-            warnings.warn(
-                f"CUDA graph capture failed ({exc}); training continues without it.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            self.cuda_graph = False
-            torch.cuda.synchronize(device)
-            return self._step()
-        self.graph, self._graph_outputs = graph, outputs
-        graph.replay()  # capture records the step; replay runs it
-        return outputs
+        # Two tries: a capture can be invalidated by another thread's CUDA call.
+        for _ in range(CAPTURE_ATTEMPTS):
+            for optimizer in self.optimizers:
+                optimizer.zero_grad(set_to_none=True)  # gradients: the graph's pool
+            graph = torch.cuda.CUDAGraph()
+            try:
+                # "thread_local": other threads' CUDA calls may not invalidate it.
+                with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                    outputs = self._step()
+            except Exception as exc:  # an op that cannot be captured
+                self.capture_error = exc
+                torch.cuda.synchronize(device)
+                continue
+            self.graph, self._graph_outputs = graph, outputs
+            graph.replay()  # capture records the step; replay runs it
+            return outputs
+        warnings.warn(
+            f"CUDA graph capture failed {CAPTURE_ATTEMPTS} times (last error: "
+            f"{str(self.capture_error).splitlines()[0]}); training continues without "
+            "it (the same arithmetic, launched step by step).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        self.cuda_graph = False
+        return self._step()
 
     def _step(self) -> StepResult:
         with _matmul_precision(self.precision, self.target.device.type):

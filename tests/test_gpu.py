@@ -1,6 +1,7 @@
 """The CUDA path: runs only where CUDA is present (``pytest -m gpu``)."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -165,3 +166,42 @@ def test_dmf_on_cuda_with_graph():
     completions = imp.history_["completion"]
     assert len(completions) > 2
     assert not np.allclose(completions[1], completions[-1])
+
+
+@pytest.mark.parametrize("reg", [None, "inrr"])
+def test_compile_inside_the_graph(reg):
+    X, X_nan, missing = _problem()
+    imp = INRImputer(
+        reg=None if reg is None else INRR(rank=8, hidden_layer_sizes=(8, 8)),
+        hidden_layer_sizes=(32, 32),
+        max_iter=200,
+        random_state=0,
+        device="cuda",
+        compile=True,
+        precision="tf32",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the capture must succeed
+        out = imp.fit_transform(X_nan)
+    assert_array_equal(out[~missing], X_nan[~missing])
+    assert np.sqrt(np.mean((out[missing] - X[missing]) ** 2)) < 0.2
+    restored = pickle.loads(pickle.dumps(imp))  # the plain modules, not the compiled
+    assert_array_equal(restored.transform(X_nan), out)
+
+
+def test_graph_capture_in_worker_processes():
+    """Fits in joblib's worker processes capture their graphs too (no fallback)."""
+    from joblib import Parallel, delayed
+
+    results = Parallel(n_jobs=4)(delayed(_fit_in_worker)(seed) for seed in range(8))
+    failures = [message for message in results if message]
+    assert not failures, failures
+
+
+def _fit_in_worker(seed):
+    _, X_nan, _ = _problem()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        INRImputer(hidden_layer_sizes=(32, 32), max_iter=100, random_state=seed,
+                   device="cuda").fit(X_nan)  # fmt: skip
+    return [str(w.message) for w in caught if "graph capture" in str(w.message)]

@@ -286,3 +286,15 @@ def test_precision_options_on_cpu(make, low_rank_with_nans):
     assert all(p.dtype == torch.float32 for p in bf16.model_.parameters())
     with pytest.raises(ValueError, match="precision"):
         make(precision="float16").fit(X_nan)
+
+
+@pytest.mark.slow
+@both
+def test_compile_option_on_cpu(make, low_rank_with_nans):
+    _, X_nan, missing = low_rank_with_nans
+    base = make(reg=INRR(**FAST_INRR), max_iter=10, early_stopping=True)
+    compiled = clone(base).set_params(compile=True)
+    out = compiled.fit_transform(X_nan)
+    assert_array_equal(out[~missing], X_nan[~missing])
+    np.testing.assert_allclose(out, base.fit_transform(X_nan), rtol=1e-3, atol=1e-4)
+    pickle.loads(pickle.dumps(compiled))  # the stored modules are the plain ones
