@@ -54,7 +54,7 @@ def test_cuda_and_cpu_reach_similar_quality():
     assert errors["cuda"] < 2 * errors["cpu"] + 1e-3, errors
 
 
-def _trainer_pair(cuda_graph, precision="float32", validate=True, reg=True):
+def _small_trainer(cuda_graph, precision="float32", validate=True, reg=True):
     """A small SIREN (+ INRR) trainer on CUDA, built the same way every call."""
     from inrr_sklearn._modules import SirenNet
     from inrr_sklearn._training import Trainer
@@ -93,7 +93,7 @@ def _trainer_pair(cuda_graph, precision="float32", validate=True, reg=True):
 def test_cuda_graph_step_matches_eager_steps():
     from inrr_sklearn._training import GRAPH_WARMUP_STEPS
 
-    eager, graphed = _trainer_pair(False), _trainer_pair(True)
+    eager, graphed = _small_trainer(False), _small_trainer(True)
     losses = {"eager": [], "graph": []}
     for _ in range(GRAPH_WARMUP_STEPS + 20):
         losses["eager"].append(float(eager.step().loss))
@@ -110,7 +110,7 @@ def test_cuda_graph_step_matches_eager_steps():
 
 @pytest.mark.parametrize("precision", ["tf32", "bfloat16"])
 def test_reduced_precision_trains(precision):
-    trainer = _trainer_pair(True, precision=precision)
+    trainer = _small_trainer(True, precision=precision)
     first = float(trainer.step().loss)
     for _ in range(200):
         last = trainer.step().loss
