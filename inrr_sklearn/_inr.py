@@ -84,9 +84,10 @@ class INRImputer(_BaseTorchImputer):
     scaling_ : str
         The scaling used (what ``"auto"`` resolved to).
     mean_fallback_ : bool
-        True when the fitted model predicted the held-out entries worse than the
-        column means did, so that the completion is the column means (with a
-        warning; only with ``early_stopping``). A SIREN on a table whose row order
+        True when the fitted model did not predict the held-out entries clearly
+        better than the column means (by two standard errors of the per-entry
+        difference of squared errors), so that the completion is the column means
+        (with a warning; only with ``early_stopping``). A SIREN on a table whose row order
         means nothing is the usual cause: use :class:`BlendImputer` for tables.
     n_features_in_ : int
         Number of columns seen in ``fit``.
@@ -241,6 +242,10 @@ class INRImputer(_BaseTorchImputer):
         )
         params.update(overrides)
         return cls(**params)
+
+    # On tables a SIREN over row order is usually the wrong model: keep it over the
+    # column means only when it is better by two standard errors on held-out entries.
+    _mean_fallback_z = 2.0
 
     def _architecture(self):
         return {

@@ -460,3 +460,25 @@ def test_a_model_that_learns_keeps_its_completion(make):
     smooth[rng.random(smooth.shape) < 0.2] = np.nan
     imp = make(early_stopping=True, max_iter=300, learning_rate_init=1e-2).fit(smooth)
     assert not imp.mean_fallback_
+
+
+def test_inr_keeps_its_fit_over_the_means_only_when_clearly_better():
+    from inrr_sklearn._base import _fit_scaling
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    validation = np.zeros(X.shape, dtype=bool)
+    validation[:8, :] = True
+    train = ~validation
+    scaling = _fit_scaling(X, np.ones(X.shape, dtype=bool), "none", (0.0, 1.0))
+    means = np.broadcast_to(X[train[:, 0]].mean(axis=0), X.shape)
+    # Slightly better than the means on the 32 held-out entries, with noisy errors.
+    noise = rng.normal(scale=1.0, size=X.shape)
+    lucky = np.where(validation, 0.97 * means + 0.03 * X + 0.2 * noise, means)
+    gain = (lucky - X)[validation] ** 2 - (means - X)[validation] ** 2
+    assert -gain.std(ddof=1) / np.sqrt(gain.size) < gain.mean() < 0
+    args = (X, scaling, train, validation, lucky)
+    assert INRImputer()._means_beat_model(*args)  # not 2 standard errors better
+    assert not DMFImputer()._means_beat_model(*args)  # any gain keeps a DMF fit
+    exact = np.where(validation, X, means)  # clearly better: kept by both
+    assert not INRImputer()._means_beat_model(X, scaling, train, validation, exact)
