@@ -570,9 +570,10 @@ class _BaseTorchImputer(
             )
             warnings.warn(
                 f"[{type(self).__name__}] the fitted model's error on the held-out "
-                "entries is above that of the column means: completing with the "
-                "column means instead (mean_fallback_ is True). The model does not "
-                "suit this data (for tables, see BlendImputer).",
+                f"entries is not {'clearly ' if self._mean_fallback_z else ''}below "
+                "that of the column means: completing with the column means instead "
+                "(mean_fallback_ is True). The model does not suit this data (for "
+                "tables, see BlendImputer).",
                 UserWarning,
                 stacklevel=4,
             )
