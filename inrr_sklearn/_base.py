@@ -33,6 +33,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from inrr_sklearn._training import (
+    PRECISIONS,
     DivergenceError,
     StoppingRule,
     Trainer,
@@ -358,7 +359,7 @@ class _BaseTorchImputer(
         "device": [str, torch.device],
         "cuda_graph": ["boolean", StrOptions({"auto"})],
         "compile": ["boolean"],
-        "precision": [StrOptions({"float32", "tf32", "bfloat16"})],
+        "precision": [StrOptions(set(PRECISIONS))],
         "warm_start": ["boolean"],
         "missing_values": [MissingValues()],
         "add_indicator": ["boolean"],
@@ -611,7 +612,7 @@ class _BaseTorchImputer(
         than the training entries' column means (both in scaled units).
 
         With :math:`d_i` the model's squared error minus the means' on validation
-        entry :math:`i`, the model is kept only when :math:`\\bar d < -z\\,s_d/\\sqrt n`
+        entry :math:`i`, the model is kept only when :math:`\\bar d \\le -z\\,s_d/\\sqrt n`
         (``z = _mean_fallback_z``; INRImputer's 2: a few lucky held-out entries on a
         small table do not keep a bad fit, while on images, thousands of entries, a
         better model always passes).
@@ -621,13 +622,13 @@ class _BaseTorchImputer(
         sums = np.where(train_entries, Z, 0.0).sum(axis=0)
         means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
         model = scaling.to_scaled(completion)
-        gain = (model - Z)[validation] ** 2 - (np.broadcast_to(means, Z.shape) - Z)[
-            validation
-        ] ** 2
-        if gain.size < 2:
-            return bool(gain.sum() > 0)
-        margin = self._mean_fallback_z * gain.std(ddof=1) / np.sqrt(gain.size)
-        return bool(gain.mean() >= -margin)
+        errors_model = (model - Z)[validation] ** 2
+        errors_means = (np.broadcast_to(means, Z.shape) - Z)[validation] ** 2
+        gain = errors_model - errors_means
+        margin = 0.0  # one entry has no spread: any gain keeps the model
+        if gain.size > 1:
+            margin = self._mean_fallback_z * gain.std(ddof=1) / np.sqrt(gain.size)
+        return bool(gain.mean() > -margin)
 
     def _build_penalty(self, reg, shape, train_entries, generator, previous):
         """The built regularizer (on CPU), started from ``previous`` where it fits."""
