@@ -416,6 +416,10 @@ class _BaseTorchImputer(
     def _check_values(self, X, observed, scaling):
         """Refuse observed values the model cannot represent (none by default)."""
 
+    def _guide(self, X, observed):
+        """``(values, weights)``: an extra data term on missing entries (none here)."""
+        return None
+
     # ------------------------------------------------------------------ validation
     def _validate_input(self, X, reset):
         if isinstance(self.missing_values, str):
@@ -554,6 +558,7 @@ class _BaseTorchImputer(
         run = self._train_run(
             X, observed, scaling, train_entries, validation, model, penalty, device,
             max_iter=self.max_iter, record_every=self.record_every, warm=warm,
+            guide=self._guide(X, observed),
         )  # fmt: skip
         completion = run.completion
         falls_back = validation is not None and self._means_beat_model(
@@ -692,13 +697,16 @@ class _BaseTorchImputer(
 
     def _train_run(
         self, X, observed, scaling, train_entries, validation, model, penalty,
-        device, *, max_iter, record_every=None, warm=False,
+        device, *, max_iter, record_every=None, warm=False, guide=None,
     ):  # fmt: skip
         """Train ``model`` (and ``penalty``) on ``device``; return a ``_Run``.
 
         Sets no attribute: ``fit`` and the new-data rules of subclasses both use it.
         The validation error is the mean squared error of the held-out entries in
-        scaled units, so stopping does not depend on the data's units.
+        scaled units, so stopping does not depend on the data's units. ``guide``
+        (``(values, weights)`` in data units, weights 0 on observed entries) adds
+        those missing entries to the data term, each weighted relative to a
+        training entry.
         """
         prefix = f"[{type(self).__name__}]"
         model = model.to(device)
@@ -710,6 +718,11 @@ class _BaseTorchImputer(
 
         # Observed entries in scaled units, 0 elsewhere (missing values never read).
         target = np.where(observed, scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)
+        data_weight = train_entries / train_entries.sum()
+        if guide is not None:
+            values, weights = guide
+            target = np.where(weights > 0, scaling.to_scaled(values), target)
+            data_weight = data_weight + weights / train_entries.sum()
         inputs = self._model_inputs(X.shape, device)
         # Compiled wrappers share the modules' parameters; the modules stay plain.
         trained_model = torch.compile(model) if self.compile else model
@@ -720,7 +733,7 @@ class _BaseTorchImputer(
             model,
             lambda: self._complete(trained_model, inputs),
             tensor(target),
-            tensor(train_entries / train_entries.sum()),
+            tensor(data_weight),
             penalty=trained_penalty,
             view_shape=self._reg_shape(X.shape),
             learning_rate=self.learning_rate_init,

@@ -166,3 +166,68 @@ def test_paper_configuration():
     assert imp.reg.learning_rate_init == 1e-4 and not imp.reg.normalize
     assert imp.random_state == 1
     assert INRImputer.paper(reg=None).reg is None
+
+
+def _square_hole(size=24, hole=(6, 18)):
+    """A smooth image (in [0, 1]) with a deep square hole and a few pixel holes."""
+    grid = np.linspace(0, 1, size)
+    image = 0.5 + 0.4 * np.sin(3 * grid)[:, None] * np.cos(2 * grid)[None, :]
+    observed = np.ones(image.shape, dtype=bool)
+    observed[hole[0] : hole[1], hole[0] : hole[1]] = False  # 6 pixels deep
+    observed[2, 2] = observed[20, 3] = False  # 1 pixel deep
+    return image, observed
+
+
+def test_fill_prior_pulls_deep_holes_toward_the_classical_fill():
+    pytest.importorskip("skimage")
+    from inrr_sklearn.image import InpaintImputer
+
+    image, observed = _square_hole()
+    X = np.where(observed, image, np.nan)
+    classical = InpaintImputer("biharmonic").fit_transform(X)
+    params = dict(FAST_INR, max_iter=150, early_stopping=False, scaling="global")
+    plain = INRImputer(**params).fit_transform(X)
+    pulled = INRImputer(fill_prior="biharmonic", fill_prior_weight=100.0, **params)
+    pulled = pulled.fit_transform(X)
+    deep, shallow = ~observed, np.zeros_like(observed)
+    deep[2, 2] = deep[20, 3] = False
+    shallow[2, 2] = shallow[20, 3] = True
+
+    def gap(completion, where):
+        return np.abs(completion - classical)[where].max()
+
+    # 150 steps: 0.05 against 0.24 without the prior (0.02 against 0.14 at 400).
+    assert gap(pulled, deep) < 0.25 * gap(plain, deep)
+    assert_array_equal(pulled[observed], image[observed])
+    # Shallow holes get no prior term: they are completed by the network alone.
+    assert not np.allclose(pulled[shallow], classical[shallow], atol=1e-3)
+
+
+def test_fill_prior_changes_nothing_without_a_deep_hole():
+    pytest.importorskip("skimage")
+    image, observed = _square_hole()
+    params = dict(FAST_INR, max_iter=30, scaling="global")
+    X = np.where(observed, image, np.nan)
+    # The square is 6 pixels deep: a depth threshold above it switches the prior off.
+    off = INRImputer(**params).fit_transform(X)
+    shallow = INRImputer(fill_prior="biharmonic", fill_prior_min_depth=6.5, **params)
+    assert_array_equal(shallow.fit_transform(X), off)
+    zero = INRImputer(fill_prior="biharmonic", fill_prior_weight=0.0, **params)
+    assert_array_equal(zero.fit_transform(X), off)
+    deep = INRImputer(fill_prior="biharmonic", fill_prior_min_depth=6.0, **params)
+    assert not np.array_equal(deep.fit_transform(X), off)
+
+
+def test_fill_prior_on_channels():
+    pytest.importorskip("skimage")
+    image, observed = _square_hole()
+    rgb = np.stack([image, image[::-1], 1 - image], axis=2)  # (H, W, 3)
+    X = np.where(observed[..., None], rgb, np.nan).reshape(24, 72)
+    imp = INRImputer(
+        **dict(FAST_INR, max_iter=30, scaling="global"),
+        n_channels=3,
+        fill_prior="telea",
+    )
+    completed = imp.fit_transform(X).reshape(24, 24, 3)
+    assert np.isfinite(completed).all()
+    assert_array_equal(completed[observed], rgb[observed])
