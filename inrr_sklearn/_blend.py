@@ -32,41 +32,41 @@ from inrr_sklearn._utils import (
     _BaseComposition,
     _fit_context,
 )
-from inrr_sklearn.regularizers import INRR
 
 # Weights below this are dropped (and their imputers not refitted).
 _MIN_WEIGHT = 1e-3
 
 
-# Above this many rows KNNImputer (which compares every pair of rows), the forest
-# (30 trees per column and round) and DMF + INRR (a tiny SIREN evaluated at every row,
-# 13 ms a step at 10,000 x 20, weight 0 in the blend there) leave the defaults.
+# Above this many rows KNNImputer (which compares every pair of rows) and the forest
+# (30 trees per column and round) leave the defaults.
 _LARGE_ROWS = 5000
-_SMALL_TABLES_ONLY = ("knn", "dmf_inrr", "forest")
-# n_splits="auto" holds out one set when it has at least this many entries, else 3.
+_SMALL_TABLES_ONLY = ("knn", "forest")
+# n_splits="auto": one held-out set when it has at least _AUTO_HELDOUT entries; on a
+# table of at most _SMALL_TABLE entries as many sets as fit, up to _SMALL_TABLE_SPLITS
+# (ten-fold cross-validation over the observed entries); else _AUTO_SPLITS.
 _AUTO_HELDOUT = 10_000
+_SMALL_TABLE = 2500
+_SMALL_TABLE_SPLITS = 10
+_AUTO_SPLITS = 5
 
 
 def default_candidates(random_state=None, n_rows=0):
     """The candidates of ``BlendImputer(estimators=None)``: (name, imputer) pairs.
 
-    DMF with INRR on rows and columns (the library's model), plain DMF, the
-    nuclear-norm completion :class:`SoftImputer`, and scikit-learn imputers whose
-    errors differ from those: ``IterativeImputer`` (a linear regression of each
-    column on the others), ``KNNImputer`` (local averages) and a MissForest-like
-    ``IterativeImputer`` with extra trees (30 trees, 5 rounds; it made the blend win
-    46 instead of 31 of the 72 cells of ``benchmarks/bench_tabular.py``). Above 5,000
-    rows KNN (its cost grows with the square of the rows), the forest and DMF + INRR
-    (its row network costs a forward pass per row and step, and the blend gave it
-    weight 0 on a 10,000 x 20 table) are left out.
+    Deep matrix factorisation (:class:`DMFImputer`), the nuclear-norm completion
+    :class:`SoftImputer`, and scikit-learn imputers whose errors differ from those:
+    ``IterativeImputer`` (a linear regression of each column on the others),
+    ``KNNImputer`` (local averages) and a MissForest-like ``IterativeImputer`` with
+    extra trees (30 trees, 5 rounds; it made the blend win 46 instead of 31 of the 72
+    cells of ``benchmarks/bench_tabular.py``). Above 5,000 rows KNN (its cost grows
+    with the square of the rows) and the forest are left out.
+
+    DMF with INRR (``DMFImputer(reg=INRR(alpha_row=0.1, alpha_col=0.1))``) is not a
+    default: on the benchmark's 72 cells the blend won as often without it (50 with
+    ten-fold weights either way) at half the time (its tiny row network costs a
+    forward pass per row and step); pass it in ``estimators`` to include it.
     """
     candidates = [
-        (
-            "dmf_inrr",
-            DMFImputer(
-                reg=INRR(alpha_row=0.1, alpha_col=0.1), random_state=random_state
-            ),
-        ),
         ("dmf", DMFImputer(random_state=random_state)),
         ("softimpute", SoftImputer()),
         (
@@ -106,10 +106,11 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
     estimators : list of (str, imputer) or None, default=None
         The candidates; each must complete NaN entries through ``fit_transform`` and
         ``transform`` and keep the number of columns. ``None`` uses
-        :func:`default_candidates`: DMF + INRR, DMF, SoftImpute,
-        ``IterativeImputer``, ``KNNImputer`` and a forest ``IterativeImputer``.
-        Their parameters are searchable as ``<name>__<param>`` (e.g.
-        ``dmf_inrr__reg__alpha_row``), as in ``VotingRegressor``.
+        :func:`default_candidates`: DMF, SoftImpute, ``IterativeImputer``,
+        ``KNNImputer`` and a forest ``IterativeImputer``. Their parameters are
+        searchable as ``<name>__<param>`` (e.g. ``dmf__rank``, or
+        ``dmf_inrr__reg__alpha_row`` for a candidate named ``"dmf_inrr"``), as in
+        ``VotingRegressor``.
     holdout_fraction : float, default=0.1
         Fraction of the observed entries hidden to learn the weights. On a table too
         small to hide any, the candidates get equal weights.
@@ -117,7 +118,12 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         Number of disjoint held-out sets (each ``holdout_fraction`` of the observed
         entries); every candidate is fitted once per set and the weights are learned
         on all held-out entries together (steadier weights, ``n_splits`` fits).
-        ``"auto"``: 1 when one set holds at least 10,000 entries, else 3.
+        ``"auto"``: 1 when one set holds at least 10,000 entries; on a table of at
+        most 2,500 entries as many as fit, up to 10 (ten-fold cross-validation over
+        the observed entries: a few hundred held-out entries are too few for steady
+        weights); else 5. Chosen on the 72 cells of ``benchmarks/bench_tabular.py``:
+        the blend beat every peer in 46 with 3 sets, 50 with these (largest loss
+        +45.7 % then, +26.6 % now; mean -0.2 % then, -2.0 % now).
     holdout : {"random", "mask"}, default="random"
         Shape of the held-out sets. ``"random"``: entries drawn uniformly, right for
         tables and random masks. ``"mask"``: whole connected pieces of the missing
@@ -333,7 +339,12 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         n_hide = round(self.holdout_fraction * index.size)
         n_splits = self.n_splits
         if n_splits == "auto":
-            n_splits = 1 if n_hide >= _AUTO_HELDOUT else 3
+            if n_hide >= _AUTO_HELDOUT:
+                n_splits = 1
+            elif observed.size <= _SMALL_TABLE:
+                n_splits = min(_SMALL_TABLE_SPLITS, (index.size - 1) // max(n_hide, 1))
+            else:
+                n_splits = _AUTO_SPLITS
         if n_hide < 1 or n_hide * n_splits >= index.size:
             return None
         folds = []
