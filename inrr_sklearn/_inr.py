@@ -66,10 +66,10 @@ class INRImputer(_BaseTorchImputer):
         For images: inside wide holes (see ``fill_prior_min_depth``) the SIREN is
         also pulled toward this classical fill of the observed pixels
         (:class:`~inrr_sklearn.image.InpaintImputer`; needs the ``[demo]`` extra), a
-        data term of weight
-        ``fill_prior_weight`` per entry (see Notes). Far from every observed pixel a
-        SIREN extrapolates its own oscillations; the classical fill is the safer
-        guess there. ``None``: no prior (the SIREN alone).
+        data term of weight ``fill_prior_weight`` per entry (see Notes). Far from
+        every observed pixel a SIREN extrapolates its own oscillations; the
+        classical fill is the safer guess there. ``None``: no prior (the SIREN
+        alone).
     fill_prior_weight : float, default=3.0
         Weight of each prior entry relative to an observed one (:math:`\\lambda`;
         3 was closer to the classical fill's quality than 1 on the patch masks of
@@ -78,7 +78,7 @@ class INRImputer(_BaseTorchImputer):
         The prior acts on the whole of each connected hole whose deepest pixel lies at
         least this many pixels (Euclidean) from the nearest observed pixel: patches
         (a 16-pixel square is 8 deep) but not text strokes (under 3) or scribbles
-        (4 to 6 at 128 to 256 pixels), where the SIREN beats the classical fill.
+        (3 to 6 deep at 128² to 256²), where the SIREN beats the classical fill.
 
     Attributes
     ----------

@@ -536,8 +536,8 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         ``"blend"`` (the recommendation): a :class:`~inrr_sklearn.BlendImputer` of an
         INR (``BLEND_MODEL``, SIREN + TV, pulled toward the biharmonic fill inside
         holes at least 6 pixels deep: ``fill_prior="biharmonic"``, which took the
-        patch masks from up to 4 dB below the biharmonic fill to within 0.1 dB of
-        it) and the classical biharmonic fill (Telea,
+        patch masks from up to 4 dB below the biharmonic fill to ties with it) and
+        the classical biharmonic fill (Telea,
         3 dB below it on every measured case, only added noise to the weights), with
         convex weights learned on held-out pixels shaped like the holes
         (``holdout="mask"``), then refitted on all pixels, the INR's completion
