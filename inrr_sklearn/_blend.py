@@ -337,15 +337,17 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         too few entries to hide any)."""
         index = rng.permutation(np.flatnonzero(observed))
         n_hide = round(self.holdout_fraction * index.size)
+        if n_hide < 1:
+            return None
         n_splits = self.n_splits
         if n_splits == "auto":
             if n_hide >= _AUTO_HELDOUT:
                 n_splits = 1
             elif observed.size <= _SMALL_TABLE:
-                n_splits = min(_SMALL_TABLE_SPLITS, (index.size - 1) // max(n_hide, 1))
+                n_splits = min(_SMALL_TABLE_SPLITS, (index.size - 1) // n_hide)
             else:
                 n_splits = _AUTO_SPLITS
-        if n_hide < 1 or n_hide * n_splits >= index.size:
+        if n_hide * n_splits >= index.size:
             return None
         folds = []
         taken = np.zeros(observed.shape, dtype=bool)

@@ -17,7 +17,7 @@ from inrr_sklearn._utils import (
     make_generator,
     resolve_device,
 )
-from inrr_sklearn.image import CLASSICAL_METHODS
+from inrr_sklearn.image import CLASSICAL_METHODS, InpaintImputer
 from inrr_sklearn.regularizers import INRR
 
 
@@ -301,8 +301,6 @@ class INRImputer(_BaseTorchImputer):
         holes (None without a prior, or when no hole is deep enough)."""
         if self.fill_prior is None or self.fill_prior_weight == 0:
             return None
-        from inrr_sklearn.image import InpaintImputer
-
         shape = (X.shape[0], X.shape[1] // self.n_channels, self.n_channels)
         hole = ~observed.reshape(shape).all(axis=2)  # as InpaintImputer sees it
         depth = ndimage.distance_transform_edt(hole)
