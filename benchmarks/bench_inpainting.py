@@ -11,7 +11,7 @@ Masks (``inrr_sklearn.masks``): random 50 % missing, text, scribble (drawn with 
 seed) and the paper's two patches. For each seed s the random and scribble masks are
 drawn with s and the models are seeded with s. Methods: scikit-image's biharmonic and
 OpenCV's Telea / Navier-Stokes inpainting (``InpaintImputer``), and names accepted by
-``inrr_sklearn.image.image_imputer`` (``"blend"``, its default, blends an INR with the
+``inrr_sklearn.image_imputer`` (``"blend"``, its default, blends an INR with the
 classical fills on mask-shaped held-out pixels). Each cell: missing-pixel PSNR (dB),
 mean over the seeds ± half their spread (max - min) / 2, and seconds per fit. The
 summary counts the (image, mask, seed) cases where the first method beats every
@@ -34,12 +34,8 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 
-from inrr_sklearn.image import (
-    CLASSICAL_METHODS,
-    image_imputer,
-    image_scores,
-    load_image,
-)
+from inrr_sklearn import CLASSICAL_METHODS, image_imputer
+from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import make_mask
 
 IMAGES = ("camera", "astronaut", "coins")

@@ -31,7 +31,8 @@ from joblib import Parallel, delayed
 from skimage.metrics import peak_signal_noise_ratio
 from sklearn.exceptions import ConvergenceWarning
 
-from inrr_sklearn.image import image_imputer, load_image
+from inrr_sklearn import image_imputer
+from inrr_sklearn.image import load_image
 from inrr_sklearn.masks import make_mask
 
 IMAGES = ("camera", "astronaut", "coins", "grass")

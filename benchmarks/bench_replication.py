@@ -13,7 +13,7 @@ Usage::
 Images (``skimage.data``, gray, in [0, 1]): camera, astronaut, coins and the texture
 grass. Masks (``inrr_sklearn.masks``, fixed seeds): random 30 / 50 / 70 % missing, the
 paper's two rectangular patches, text (from ``skimage.data.text()``) and scribble
-strokes. Methods (``inrr_sklearn.image.image_imputer``, library defaults): INR,
+strokes. Methods (``inrr_sklearn.image_imputer``, library defaults): INR,
 INR+L2, INR+TV, INR+AIR, INR+INRR, DMF, DMF+AIR, DMF+INRR, and the classical peers
 scikit-image biharmonic and OpenCV Telea / Navier-Stokes (``biharmonic``, ``telea``,
 ``ns``; ``--methods blend`` adds the recommended blend). Reported per case: PSNR over
@@ -37,14 +37,10 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 
-from inrr_sklearn.image import (
-    CLASSICAL_METHODS,
-    IMAGE_METHODS,
-    image_imputer,
-    image_scores,
-    load_image,
-)
+from inrr_sklearn import CLASSICAL_METHODS, image_imputer
+from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import make_mask
+from inrr_sklearn.recipes import IMAGE_METHODS
 
 IMAGES = ("camera", "astronaut", "coins", "grass")
 INR_METHODS = [m for m in IMAGE_METHODS if m.startswith("inr")]

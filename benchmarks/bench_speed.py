@@ -7,7 +7,7 @@ Usage::
     python benchmarks/bench_speed.py --device cuda   # eager, CUDA graph, TF32, bf16, compile
 
 For each variant it times the library's own training step
-(``inrr_sklearn._training.Trainer.step``: forward, loss, backward, Adam) and prints the
+(``inrr_sklearn.training.Trainer.step``: forward, loss, backward, Adam) and prints the
 median seconds per step, the achieved matmul GFLOP/s and its fraction of the measured
 matmul peak of the variant's precision on this machine. CPU variants: plain autograd
 SIREN, our fused CPU kernel, fused + INRR. CUDA variants: eager, CUDA graph
@@ -27,13 +27,9 @@ from pathlib import Path
 import torch
 
 from inrr_sklearn import INRR
-from inrr_sklearn._modules import SirenNet
-from inrr_sklearn._training import (
-    GRAPH_WARMUP_STEPS,
-    PRECISIONS,
-    Trainer,
-    _matmul_precision,
-)
+from inrr_sklearn.nn import SirenNet
+from inrr_sklearn.training import GRAPH_WARMUP_STEPS, PRECISIONS, Trainer
+from inrr_sklearn.training._trainer import _matmul_precision
 
 
 def siren_step_flops(n_points, widths):

@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.manifold import SpectralEmbedding
 
 from inrr_sklearn import INRR, DMFImputer
-from inrr_sklearn._modules import SirenNet
+from inrr_sklearn.nn import SirenNet
 
 
 def standardized_filled(X_nan, axis=0):

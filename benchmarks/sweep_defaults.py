@@ -22,11 +22,11 @@ import time
 import numpy as np
 import torch
 
-from inrr_sklearn._modules import SirenNet
-from inrr_sklearn._training import Trainer
 from inrr_sklearn.image import load_image
 from inrr_sklearn.masks import make_mask
+from inrr_sklearn.nn import SirenNet
 from inrr_sklearn.regularizers import Penalty, make_regularizer
+from inrr_sklearn.training import Trainer
 
 DEV = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 if DEV.type == "cpu":

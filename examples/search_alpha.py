@@ -7,7 +7,7 @@ pixels, fit on the rest, and score the completion on what was hidden.
 ``hide_observed`` does the hiding (seeded), ``neg_heldout_rmse`` is the scorer, and a
 single "split" that uses every row for both fitting and scoring makes stock
 ``GridSearchCV`` run the search. Regularizers are estimators, so their parameters are
-searchable as ``reg__<name>`` (``reg__first__<name>`` inside a sum).
+searchable as ``reg__<name>`` (``reg__inrr__<name>`` inside a sum such as ``INRR() + TV()``).
 """
 
 import warnings

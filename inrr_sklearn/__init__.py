@@ -1,20 +1,32 @@
 """inrr_sklearn: matrix completion with implicit neural representations, scikit-learn style.
 
-Public API: :class:`INRImputer`, :class:`DMFImputer`, :class:`BlendImputer` (tables) and the regularizers :class:`INRR`, :class:`AIR`,
-:class:`TV`, :class:`L2` (composable with ``+``). Modules: ``masks`` (missing patterns),
-``model_selection`` (hold-out scoring), ``image`` (image IO, metrics, per-method
-imputers), ``plotting`` (the paper's figures) and ``cli`` (the ``inrr-sklearn`` command).
+Public API (``__all__``): the imputers :class:`INRImputer`, :class:`DMFImputer`,
+:class:`BlendImputer` (the recommendation for tables), :class:`SoftImputer` and
+:class:`InpaintImputer` (classical inpainting); the regularizers :class:`INRR`,
+:class:`AIR`, :class:`TV`, :class:`L2` (composable with ``+``); the image recipe
+:func:`image_imputer` and :func:`classical_inpaint`. Modules: ``masks`` (missing
+patterns), ``model_selection`` (the held-out splitter and scorers), ``image`` (image
+I/O and metrics), ``nn`` (the torch modules), ``training`` (the training loop),
+``exceptions``, ``plotting`` (the paper's figures) and ``cli`` (the ``inrr-sklearn``
+command).
+
+Layers, each importing only from those before it: ``exceptions``, ``nn``,
+``training``; ``regularizers``; the estimators (``_base``, ``_torch_base`` and one
+module per imputer); ``recipes``; ``cli``, ``demo``, ``plotting``.
 """
 
 from inrr_sklearn._blend import BlendImputer
 from inrr_sklearn._dmf import DMFImputer
+from inrr_sklearn._inpaint import CLASSICAL_METHODS, InpaintImputer, classical_inpaint
 from inrr_sklearn._inr import INRImputer
 from inrr_sklearn._softimpute import SoftImputer
 from inrr_sklearn._version import __version__
+from inrr_sklearn.recipes import image_imputer
 from inrr_sklearn.regularizers import AIR, INRR, L2, TV, BaseRegularizer, SumRegularizer
 
 __all__ = [
     "AIR",
+    "CLASSICAL_METHODS",
     "INRR",
     "L2",
     "TV",
@@ -22,7 +34,10 @@ __all__ = [
     "BlendImputer",
     "DMFImputer",
     "INRImputer",
+    "InpaintImputer",
     "SoftImputer",
     "SumRegularizer",
     "__version__",
+    "classical_inpaint",
+    "image_imputer",
 ]

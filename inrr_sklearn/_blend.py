@@ -14,24 +14,18 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy import ndimage
 from scipy.optimize import nnls
-from sklearn.base import TransformerMixin, clone
+from sklearn.base import clone
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
 
+from inrr_sklearn._base import _BaseImputer, document_contract
 from inrr_sklearn._dmf import DMFImputer
 from inrr_sklearn._softimpute import SoftImputer
-from inrr_sklearn._utils import (
-    Interval,
-    StrOptions,
-    VersionedPickleMixin,
-    _BaseComposition,
-    _fit_context,
-)
+from inrr_sklearn._utils import Interval, StrOptions, _BaseComposition
+from inrr_sklearn.model_selection import split_observed
 
 # Weights below this are dropped (and their imputers not refitted).
 _MIN_WEIGHT = 1e-3
@@ -68,7 +62,7 @@ def default_candidates(random_state=None, n_rows=0):
     """
     candidates = [
         ("dmf", DMFImputer(random_state=random_state)),
-        ("softimpute", SoftImputer()),
+        ("softimpute", SoftImputer(keep_empty_features=True)),
         (
             "iterative",
             IterativeImputer(
@@ -93,12 +87,25 @@ def default_candidates(random_state=None, n_rows=0):
     return candidates
 
 
-def _fit_complete(estimator, X):
+def _fit_complete(name, estimator, X):
+    """Clone and fit one candidate on X (its own writable copy); return both."""
     estimator = clone(estimator)
-    return estimator, estimator.fit_transform(X)
+    completion = np.asarray(estimator.fit_transform(X.copy()), dtype=np.float64)
+    _check_candidate_shape(name, completion, X)
+    return estimator, completion
 
 
-class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
+def _check_candidate_shape(name, completion, X):
+    if completion.shape != X.shape:
+        raise ValueError(
+            f"candidate {name!r} returned shape {completion.shape} for a table of "
+            f"shape {X.shape}: a candidate must complete every column in place "
+            "(keep_empty_features=True, add_indicator=False)."
+        )
+
+
+@document_contract
+class BlendImputer(_BaseImputer, _BaseComposition):
     """Blend imputers with convex weights learned on held-out observed entries.
 
     Parameters
@@ -146,6 +153,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         Seeds the hold-out draw and the default candidates.
     n_jobs : int or None, default=None
         Candidates fitted in parallel (joblib).
+    {contract parameters}
 
     Attributes
     ----------
@@ -163,6 +171,8 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in ``fit`` (only for inputs with string column names).
+    indicator_ : sklearn.impute.MissingIndicator or None
+        The fitted indicator (None without ``add_indicator``).
 
     Notes
     -----
@@ -177,8 +187,9 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
     The blend is at least as good as the best candidate on the hidden entries, and
     usually better: candidates err in different places. ``transform`` of the fitted
     matrix returns the fitted completion; other rows are completed by each
-    candidate's own ``transform`` and blended with the same weights. Missing entries
-    are NaN. Observed entries are returned unchanged.
+    candidate's own ``transform`` and blended with the same weights. The candidates
+    see NaN where an entry is missing (whatever ``missing_values`` is), each on its
+    own copy of the table. Observed entries are returned unchanged.
 
     See Also
     --------
@@ -198,6 +209,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
     """
 
     _parameter_constraints: dict = {
+        **_BaseImputer._parameter_constraints,
         "estimators": [list, None],
         "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_splits": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -219,7 +231,15 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         refit=True,
         random_state=None,
         n_jobs=None,
+        missing_values=np.nan,
+        add_indicator=False,
+        keep_empty_features=False,
     ):
+        super().__init__(
+            missing_values=missing_values,
+            add_indicator=add_indicator,
+            keep_empty_features=keep_empty_features,
+        )
         self.estimators = estimators
         self.holdout_fraction = holdout_fraction
         self.n_splits = n_splits
@@ -229,24 +249,24 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y=None):
+    def _fit_completion(self, X, observed):
         """Learn the weights on held-out entries, then refit the weighted candidates.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The table, NaN where missing.
-        y : Ignored
-            Not used, present here for API consistency by convention.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
+        Without ``keep_empty_features`` the candidates never see the all-missing
+        columns (the output drops them): any scikit-learn imputer at its defaults
+        can then be a candidate.
         """
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
-        observed = ~np.isnan(X)
+        self._candidate_columns = np.ones(X.shape[1], dtype=bool)
+        if not self.keep_empty_features:
+            self._candidate_columns = observed.any(axis=0)
+        completion = np.full(X.shape, np.nan)
+        completion[:, self._candidate_columns] = self._fit_candidates(
+            X[:, self._candidate_columns], observed[:, self._candidate_columns]
+        )
+        return completion
+
+    def _fit_candidates(self, X, observed):
+        X = np.where(observed, X, np.nan).astype(np.float64)  # NaN = missing, ours
         rng = check_random_state(self.random_state)
         candidates = self.estimators
         if candidates is None:
@@ -262,15 +282,15 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
                 f"average_fits names {unknown}, which are not candidates {names}."
             )
         folds = self._hide(observed, rng)
-        if folds is None:  # too small to hold anything out: equal weights
-            return self._publish(X, observed, candidates, names, None, None, None)
+        if not folds:  # too small to hold anything out: equal weights
+            return self._publish_blend(X, observed, candidates, names, None, None, None)
         fits = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_complete)(est, np.where(hidden, np.nan, X))
+            delayed(_fit_complete)(name, est, np.where(hidden, np.nan, X))
             for hidden in folds
-            for _, est in candidates
+            for name, est in candidates
         )
         with np.errstate(invalid="ignore", divide="ignore"):
-            std = np.nanstd(np.where(observed, X, np.nan), axis=0)
+            std = np.nanstd(X, axis=0)
         std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
         n = len(candidates)
         truth = np.concatenate([(X / std)[hidden] for hidden in folds])
@@ -285,16 +305,17 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         errors = np.sqrt(np.mean((predictions - truth[:, None]) ** 2, axis=0))
         weights = _convex_least_squares(predictions, truth)
         blend = float(np.sqrt(np.mean((predictions @ weights - truth) ** 2)))
-        return self._publish(
+        return self._publish_blend(
             X, observed, candidates, names, weights, errors, blend, fits
         )
 
-    def _publish(
+    def _publish_blend(
         self, X, observed, candidates, names, weights, errors, blend, fits=None
     ):
         """Refit the weighted candidates on all observed entries (or take the first
         held-out set's ``fits`` when ``refit=False``), average the candidates named
-        in ``average_fits`` with their held-out fits; set the attributes."""
+        in ``average_fits`` with their held-out fits; set the attributes; return
+        the blended completion."""
         if weights is None:
             weights = np.full(len(names), 1 / len(names))
             errors = np.full(len(names), np.nan)
@@ -303,7 +324,7 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         kept = weights[keep] / weights[keep].sum()
         if self.refit or fits is None:
             refits = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_complete)(candidates[k][1], X) for k in keep
+                delayed(_fit_complete)(*candidates[k], X) for k in keep
             )
         else:
             refits = [fits[k] for k in keep]
@@ -326,44 +347,30 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
             names[k]: est for k, (est, _) in zip(keep, refits, strict=True)
         }
         self.weights_ = {names[k]: float(w) for k, w in zip(keep, kept, strict=True)}
-        completion = sum(w * c for w, (_, c) in zip(kept, refits, strict=True))
-        self._X_fit = X
-        self._completion = np.where(observed, X, completion)
-        return self
+        return sum(w * c for w, (_, c) in zip(kept, refits, strict=True))
 
     def _hide(self, observed, rng):
-        """``n_splits`` disjoint held-out sets, each ``holdout_fraction`` of the
-        observed entries, never a column's last observed entry (None if there are
-        too few entries to hide any)."""
-        index = rng.permutation(np.flatnonzero(observed))
-        n_hide = round(self.holdout_fraction * index.size)
-        if n_hide < 1:
-            return None
+        """The held-out sets: :func:`~inrr_sklearn.model_selection.split_observed`
+        with ``n_splits`` resolved (an empty list if none can be hidden)."""
+        n_observed = int(observed.sum())
+        n_hide = round(self.holdout_fraction * n_observed)
         n_splits = self.n_splits
         if n_splits == "auto":
             if n_hide >= _AUTO_HELDOUT:
                 n_splits = 1
             elif observed.size <= _SMALL_TABLE:
-                n_splits = min(_SMALL_TABLE_SPLITS, (index.size - 1) // n_hide)
+                n_splits = min(_SMALL_TABLE_SPLITS, (n_observed - 1) // max(n_hide, 1))
             else:
                 n_splits = _AUTO_SPLITS
-        if n_hide * n_splits >= index.size:
-            return None
-        folds = []
-        taken = np.zeros(observed.shape, dtype=bool)
-        for f in range(n_splits):
-            if self.holdout == "mask" and not observed.all():
-                hidden = _shifted_holes(observed, observed & ~taken, n_hide, rng)
-            else:
-                hidden = np.zeros(observed.shape, dtype=bool)
-                hidden.flat[index[f * n_hide : (f + 1) * n_hide]] = True
-            emptied = (observed & ~hidden).sum(axis=0) == 0
-            for j in np.flatnonzero(emptied & observed.any(axis=0)):
-                hidden[np.flatnonzero(observed[:, j])[0], j] = False
-            if hidden.any():
-                folds.append(hidden)
-                taken |= hidden
-        return folds or None
+        if n_splits < 1:
+            return []
+        return split_observed(
+            observed,
+            self.holdout_fraction,
+            n_splits=n_splits,
+            holdout=self.holdout,
+            random_state=rng,
+        )
 
     def get_params(self, deep=True):
         """Parameters, with the candidates' as ``<name>__<param>`` when ``deep``.
@@ -395,59 +402,17 @@ class BlendImputer(VersionedPickleMixin, TransformerMixin, _BaseComposition):
         self._set_params("estimators", **params)
         return self
 
-    def transform(self, X):
-        """Return X with its NaN entries completed by the weighted candidates.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The table to complete (the fitted one, or new rows).
-
-        Returns
-        -------
-        X_completed : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False
-        )
-        if X.shape == self._X_fit.shape and np.array_equal(
-            X, self._X_fit, equal_nan=True
-        ):
-            return self._completion.copy()
-        completion = sum(
-            self.weights_[name] * est.transform(X)
-            for name, est in self.estimators_.items()
-        )
-        return np.where(np.isnan(X), completion, X)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
-
-def _shifted_holes(observed, available, n_hide, rng):
-    """About ``n_hide`` of the ``available`` entries (observed, not yet held out)
-    that a randomly shifted copy of the missing pattern ``~observed`` covers, taken
-    as whole connected pieces in random order; shifts are retried (at most 20) until
-    enough entries are covered."""
-    missing = ~observed
-    hidden = np.zeros(available.shape, dtype=bool)
-    for _ in range(20):
-        if hidden.sum() >= n_hide:
-            break
-        shift = (rng.randint(available.shape[0]), rng.randint(available.shape[1]))
-        covered = np.roll(missing, shift, axis=(0, 1)) & available & ~hidden
-        labels, n_pieces = ndimage.label(covered)
-        if n_pieces == 0:
-            continue
-        sizes = np.bincount(labels.ravel())[1:]
-        order = rng.permutation(n_pieces)
-        need = n_hide - hidden.sum()
-        chosen = order[: np.searchsorted(np.cumsum(sizes[order]), need) + 1]
-        hidden |= np.isin(labels, chosen + 1)
-    return hidden
+    def _complete_new(self, X, observed):
+        """Each weighted candidate's ``transform`` of X (NaN = missing), blended."""
+        columns = self._candidate_columns
+        X_seen = np.where(observed, X, np.nan)[:, columns].astype(np.float64)
+        completion = np.full(X.shape, np.nan)
+        completion[:, columns] = 0.0
+        for name, est in self.estimators_.items():
+            part = np.asarray(est.transform(X_seen.copy()), dtype=np.float64)
+            _check_candidate_shape(name, part, X_seen)
+            completion[:, columns] += self.weights_[name] * part
+        return completion
 
 
 def _convex_least_squares(P, y, penalty=1e3):

@@ -5,9 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from inrr_sklearn._base import _BaseTorchImputer, _document_shared_parameters
-from inrr_sklearn._modules import DMFNet
+from inrr_sklearn._torch_base import _BaseTorchImputer, _document_shared_parameters
 from inrr_sklearn._utils import Interval
+from inrr_sklearn.nn import DMFNet
 from inrr_sklearn.regularizers import INRR
 
 # Rows folded in per batched solve in ``transform`` (bounds the (rows, r, r) Gram stack).
@@ -46,12 +46,17 @@ class DMFImputer(_BaseTorchImputer):
         ``"auto"`` as in :class:`INRImputer`; learned from observed entries in
         float64 (unit-free); a constant column is completed with its constant.
     fold_in_alpha : float, default=1e-3
-        Ridge weight of the row solve that folds new rows in (see ``transform``).    Attributes
+        Ridge weight of the row solve that folds new rows in (see ``transform``).
+
+    Attributes
     ----------
     model_ : DMFNet
         The trained factors, on CPU.
-    reg_, penalty_, n_iter_, loss_curve_, validation_scores_, best_validation_score_,
-    device_, scaling_, mean_fallback_, n_features_in_, feature_names_in_, indicator_, history_
+    reg_, penalty_, n_iter_, loss_curve_, validation_scores_, best_validation_score_
+        As in :class:`INRImputer`.
+    early_stopping_, device_, scaling_, mean_fallback_, n_features_in_
+        As in :class:`INRImputer`.
+    feature_names_in_, indicator_, history_
         As in :class:`INRImputer`.
 
     See Also
@@ -114,7 +119,7 @@ class DMFImputer(_BaseTorchImputer):
         tol=1e-4,
         learning_rate_init=1e-3,
         n_iter_no_change=300,
-        early_stopping=True,
+        early_stopping="auto",
         validation_fraction=0.1,
         scaling="standard",
         fold_in_alpha=1e-3,
@@ -128,6 +133,7 @@ class DMFImputer(_BaseTorchImputer):
         missing_values=np.nan,
         n_channels=1,
         add_indicator=False,
+        keep_empty_features=True,
         record_every=None,
     ):
         super().__init__(
@@ -138,7 +144,7 @@ class DMFImputer(_BaseTorchImputer):
             cuda_graph=cuda_graph, compile=compile, precision=precision,
             warm_start=warm_start, missing_values=missing_values,
             n_channels=n_channels, add_indicator=add_indicator,
-            record_every=record_every,
+            keep_empty_features=keep_empty_features, record_every=record_every,
         )  # fmt: skip
         self.rank = rank
         self.n_layers = n_layers
@@ -192,7 +198,7 @@ class DMFImputer(_BaseTorchImputer):
     def _complete(self, model, inputs):
         return model()
 
-    def _transform_new(self, X, observed):
+    def _complete_new(self, X, observed):
         with torch.no_grad():
             V = self.model_.column_side().double().numpy()  # (r, n)
         Z = np.where(observed, self._scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)

@@ -6,18 +6,20 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy import ndimage
+from sklearn.base import clone
 from sklearn.utils import check_random_state
 
-from inrr_sklearn._base import _BaseTorchImputer, _document_shared_parameters
-from inrr_sklearn._modules import SirenNet
+from inrr_sklearn._torch_base import _BaseTorchImputer, _document_shared_parameters
 from inrr_sklearn._utils import (
+    HasMethods,
+    Hidden,
     Interval,
     StrOptions,
     check_layer_sizes,
     make_generator,
     resolve_device,
 )
-from inrr_sklearn.image import CLASSICAL_METHODS, InpaintImputer
+from inrr_sklearn.nn import SirenNet
 from inrr_sklearn.regularizers import INRR
 
 
@@ -62,14 +64,16 @@ class INRImputer(_BaseTorchImputer):
         ``"default"`` draws the biases and the linear head as ``torch.nn.Linear``,
         ``"paper"`` as the INRR authors' layer (from the weights' bound
         :math:`\\sqrt{6/\\mathrm{fan_{in}}}/\\omega`; used by :meth:`paper`).
-    fill_prior : {"biharmonic", "telea", "ns"} or None, default=None
+    fill_prior : imputer or None, default=None
         For images: inside wide holes (see ``fill_prior_min_depth``) the SIREN is
-        also pulled toward this classical fill of the observed pixels
-        (:class:`~inrr_sklearn.image.InpaintImputer`; needs the ``[demo]`` extra), a
-        data term of weight ``fill_prior_weight`` per entry (see Notes). Far from
-        every observed pixel a SIREN extrapolates its own oscillations; the
-        classical fill is the safer guess there. ``None``: no prior (the SIREN
-        alone).
+        also pulled toward this imputer's completion of the observed pixels, a data
+        term of weight ``fill_prior_weight`` per entry (see Notes); usually a
+        classical fill, ``InpaintImputer("biharmonic")`` (the ``[demo]`` extra).
+        Any object with ``fit_transform`` that completes NaN entries and keeps the
+        shape; it is cloned, and its ``n_channels`` set to this imputer's when it
+        has one. Far from every observed pixel a SIREN extrapolates its own
+        oscillations; the classical fill is the safer guess there. ``None``: no
+        prior (the SIREN alone).
     fill_prior_weight : float, default=3.0
         Weight of each prior entry relative to an observed one (:math:`\\lambda`;
         3 was closer to the classical fill's quality than 1 on the patch masks of
@@ -95,9 +99,11 @@ class INRImputer(_BaseTorchImputer):
         Training loss (data term + penalty) at each step.
     validation_scores_ : list of float
         Negative mean squared error on the held-out entries at each step, in scaled
-        units (after ``scaling``; only with ``early_stopping``).
+        units (after ``scaling``; only with early stopping).
     best_validation_score_ : float
-        Best of ``validation_scores_`` (only with ``early_stopping``).
+        Best of ``validation_scores_`` (only with early stopping).
+    early_stopping_ : bool
+        Whether early stopping was on (what ``"auto"`` resolved to).
     device_ : torch.device
         The device used for training.
     scaling_ : str
@@ -106,14 +112,14 @@ class INRImputer(_BaseTorchImputer):
         True when the fitted model did not predict the held-out entries clearly
         better than the column means (by two standard errors of the per-entry
         difference of squared errors), so that the completion is the column means
-        (with a warning; only with ``early_stopping``). A SIREN on a table whose row order
+        (with a warning; only with early stopping). A SIREN on a table whose row order
         means nothing is the usual cause: use :class:`BlendImputer` for tables.
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in ``fit`` (only for inputs with string column names).
-    indicator_ : sklearn.impute.MissingIndicator
-        The fitted indicator (only with ``add_indicator``).
+    indicator_ : sklearn.impute.MissingIndicator or None
+        The fitted indicator (None without ``add_indicator``).
     history_ : dict of lists
         Only with ``record_every``: ``"iteration"`` (step numbers), ``"completion"``
         (the model's whole matrix before that step, in data units) and
@@ -183,7 +189,12 @@ class INRImputer(_BaseTorchImputer):
         "hidden_omega_0": [Interval(Real, 0, None, closed="neither")],
         "refit_max_iter": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"default", "paper"})],
-        "fill_prior": [StrOptions(set(CLASSICAL_METHODS)), None],
+        # (Hidden: the names of the first spelling, refused in fit with the new one.)
+        "fill_prior": [
+            HasMethods(["fit_transform"]),
+            Hidden(StrOptions({"biharmonic", "telea", "ns"})),
+            None,
+        ],
         "fill_prior_weight": [Interval(Real, 0, None, closed="left")],
         "fill_prior_min_depth": [Interval(Real, 0, None, closed="left")],
     }
@@ -199,7 +210,7 @@ class INRImputer(_BaseTorchImputer):
         tol=1e-4,
         learning_rate_init=1e-3,
         n_iter_no_change=300,
-        early_stopping=True,
+        early_stopping="auto",
         validation_fraction=0.1,
         scaling="auto",
         random_state=None,
@@ -213,6 +224,7 @@ class INRImputer(_BaseTorchImputer):
         refit_max_iter=200,
         n_channels=1,
         add_indicator=False,
+        keep_empty_features=True,
         record_every=None,
         init="default",
         fill_prior=None,
@@ -227,7 +239,7 @@ class INRImputer(_BaseTorchImputer):
             cuda_graph=cuda_graph, compile=compile, precision=precision,
             warm_start=warm_start, missing_values=missing_values,
             n_channels=n_channels, add_indicator=add_indicator,
-            record_every=record_every,
+            keep_empty_features=keep_empty_features, record_every=record_every,
         )  # fmt: skip
         self.hidden_layer_sizes = hidden_layer_sizes
         self.omega_0 = omega_0
@@ -299,6 +311,12 @@ class INRImputer(_BaseTorchImputer):
     def _guide(self, X, observed):
         """The classical fill of the observed entries and its weights on the deep
         holes (None without a prior, or when no hole is deep enough)."""
+        if isinstance(self.fill_prior, str):
+            raise ValueError(
+                f"fill_prior takes an imputer object now: use "
+                f"fill_prior=InpaintImputer({self.fill_prior!r}) (from inrr_sklearn "
+                f"import InpaintImputer) instead of fill_prior={self.fill_prior!r}."
+            )
         if self.fill_prior is None or self.fill_prior_weight == 0:
             return None
         shape = (X.shape[0], X.shape[1] // self.n_channels, self.n_channels)
@@ -309,8 +327,16 @@ class INRImputer(_BaseTorchImputer):
         deep = np.isin(labels, 1 + np.flatnonzero(deepest >= self.fill_prior_min_depth))
         if not deep.any():
             return None
-        fill = InpaintImputer(self.fill_prior, n_channels=self.n_channels)
-        values = fill.fit_transform(np.where(observed, X, np.nan))
+        fill = clone(self.fill_prior)
+        if "n_channels" in fill.get_params(deep=False):
+            fill.set_params(n_channels=self.n_channels)
+        values = np.asarray(fill.fit_transform(np.where(observed, X, np.nan)))
+        if values.shape != X.shape:
+            raise ValueError(
+                f"fill_prior={self.fill_prior!r} returned shape {values.shape} for X "
+                f"of shape {X.shape}; it must complete X in place (keep every "
+                "column: keep_empty_features=True, add_indicator=False)."
+            )
         weights = np.repeat(deep[..., None], self.n_channels, axis=2).reshape(X.shape)
         return values, self.fill_prior_weight * (weights & ~observed)
 
@@ -339,7 +365,7 @@ class INRImputer(_BaseTorchImputer):
         # (n_rows * W, C) -> (n_rows, W * C): channel fastest, as image.reshape(H, W * C).
         return model(coords).reshape(n_rows, -1)
 
-    def _transform_new(self, X, observed):
+    def _complete_new(self, X, observed):
         """Warm-started joint refit over the fitted rows and the new ones (see Notes)."""
         X_joint = np.vstack([self._X_fit.astype(np.float64), X.astype(np.float64)])
         observed_joint = np.vstack([self._observed_fit, observed])

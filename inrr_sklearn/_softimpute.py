@@ -6,16 +6,17 @@ provides it with the scikit-learn API (fancyimpute no longer installs with curre
 scikit-learn), so it is written here, in a few lines of numpy.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from inrr_sklearn._utils import Interval, VersionedPickleMixin, _fit_context
+from inrr_sklearn._base import _BaseImputer, document_contract
+from inrr_sklearn._utils import Interval
 
 
-class SoftImputer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
+@document_contract
+class SoftImputer(_BaseImputer):
     """Complete a table with SoftImpute (iterative soft-thresholded SVD).
 
     Columns are standardised with their observed entries; then, from a zero fill,
@@ -31,6 +32,7 @@ class SoftImputer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         Maximum number of iterations.
     tol : float, default=1e-5
         Stop when the relative change of the completed matrix falls below it.
+    {contract parameters}
 
     Attributes
     ----------
@@ -43,6 +45,8 @@ class SoftImputer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in ``fit`` (only for inputs with string column names).
+    indicator_ : sklearn.impute.MissingIndicator or None
+        The fitted indicator (None without ``add_indicator``).
 
     Notes
     -----
@@ -67,37 +71,38 @@ class SoftImputer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **_BaseImputer._parameter_constraints,
         "shrinkage": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, *, shrinkage=0.02, max_iter=200, tol=1e-5):
+    def __init__(
+        self,
+        *,
+        shrinkage=0.02,
+        max_iter=200,
+        tol=1e-5,
+        missing_values=np.nan,
+        add_indicator=False,
+        keep_empty_features=False,
+    ):
+        super().__init__(
+            missing_values=missing_values,
+            add_indicator=add_indicator,
+            keep_empty_features=keep_empty_features,
+        )
         self.shrinkage = shrinkage
         self.max_iter = max_iter
         self.tol = tol
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Fit the low-rank completion of X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The table, NaN where missing.
-        y : Ignored
-            Not used, present here for API consistency by convention.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
-        observed = ~np.isnan(X)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.nanmean(np.where(observed, X, np.nan), axis=0)
-            std = np.nanstd(np.where(observed, X, np.nan), axis=0)
+    def _fit_completion(self, X, observed):
+        X = X.astype(np.float64)
+        values = np.where(observed, X, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+            mean = np.nanmean(values, axis=0)
+            std = np.nanstd(values, axis=0)
         self._mean = np.where(np.isfinite(mean), mean, 0.0)
         self._std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
         Y = np.where(observed, (X - self._mean) / self._std, 0.0)
@@ -114,31 +119,11 @@ class SoftImputer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
         keep = s > 0
         self.components_ = s[keep, None] * Vt[keep]
         self.n_iter_ = n_iter
-        self._X_fit = X
-        self._completion = np.where(observed, X, low_rank * self._std + self._mean)
-        return self
+        return low_rank * self._std + self._mean
 
-    def transform(self, X):
-        """Return X with its NaN entries completed.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            The fitted table (its fitted completion), or new rows (folded in).
-
-        Returns
-        -------
-        X_completed : ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False
-        )
-        if X.shape == self._X_fit.shape and np.array_equal(
-            X, self._X_fit, equal_nan=True
-        ):
-            return self._completion.copy()
-        observed = ~np.isnan(X)
+    def _complete_new(self, X, observed):
+        """Fold each row in: least squares of its observed entries on the components."""
+        X = X.astype(np.float64)
         Y = np.where(observed, (X - self._mean) / self._std, 0.0)
         completion = np.zeros_like(Y)
         V = self.components_
@@ -146,9 +131,4 @@ class SoftImputer(VersionedPickleMixin, TransformerMixin, BaseEstimator):
             o = observed[i]
             codes, *_ = np.linalg.lstsq(V[:, o].T, Y[i, o], rcond=None)
             completion[i] = codes @ V
-        return np.where(observed, X, completion * self._std + self._mean)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
+        return completion * self._std + self._mean

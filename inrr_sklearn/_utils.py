@@ -2,8 +2,9 @@
 layer-size checks.
 
 This is also the one module that imports scikit-learn's private helpers
-(``_fit_context``, ``_param_validation``, ``is_scalar_nan`` and ``_BaseComposition``); the rest of the package takes them from
-here, so a change in scikit-learn touches one file.
+(``_fit_context``, ``_param_validation``, ``is_scalar_nan``, ``_BaseComposition`` and
+``_check_feature_names_in``); the rest of the package takes them from here, so a
+change in scikit-learn touches one file.
 """
 
 import warnings
@@ -13,17 +14,27 @@ import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._missing import is_scalar_nan
-from sklearn.utils._param_validation import Interval, MissingValues, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Hidden,
+    Interval,
+    MissingValues,
+    StrOptions,
+)
 from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import _check_feature_names_in
 
 from inrr_sklearn._version import __version__
 
 __all__ = [
+    "HasMethods",
+    "Hidden",
     "Interval",
     "MissingValues",
     "StrOptions",
     "VersionedPickleMixin",
     "_BaseComposition",
+    "_check_feature_names_in",
     "_fit_context",
     "check_layer_sizes",
     "is_scalar_nan",

@@ -12,7 +12,9 @@ Two mask conventions are accepted; a mask file is an image of the same height an
 width as the photo:
 
 - ``--mask FILE`` is this library's convention, True = observed: white (> 0.5) marks
-  an observed pixel, kept as it is; black marks a missing pixel, to be completed.
+  an observed pixel, kept as it is; black marks a missing pixel, to be completed. A
+  mask with exactly two levels is split between them, so a file of 0 and 1 samples
+  reads 1 as observed.
 - ``--mask-holes FILE`` is the inpainting convention of scikit-image
   (``skimage.restoration.inpaint_biharmonic``) and OpenCV (``cv2.inpaint``), the
   opposite one: every nonzero (white) pixel is a hole, to be completed; black pixels
@@ -22,7 +24,9 @@ Without either a mask is generated (``--mask-kind``, seeded by ``--random-state`
 the scores on the hidden pixels are printed. Colour images are completed with all
 channels at once (``n_channels=3``). The result has the input's bit depth: a 16-bit
 PNG or TIFF gives a 16-bit file (observed pixels unchanged, bit for bit; ``-o`` must
-then be PNG or TIFF to keep 16 bits), anything else an 8-bit one.
+then be PNG or TIFF to keep 16 bits), a float TIFF a float TIFF (values kept as they
+are, also above 1; to another format only if they lie in [0, 1]), anything else an
+8-bit one.
 
 The output and figure paths are checked before any fitting; a bad path, an unreadable
 image or mask, or a missing dependency ends with a one-line ``inrr-sklearn: error:``
@@ -40,15 +44,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from inrr_sklearn.image import (
-    CLASSICAL_METHODS,
-    IMAGE_METHODS,
-    image_imputer,
-    image_scores,
-    read_image,
-    write_image,
-)
+from inrr_sklearn._inpaint import CLASSICAL_METHODS
+from inrr_sklearn.image import image_scores, read_image, write_image
+from inrr_sklearn.image.io import FLOAT_SUFFIXES
 from inrr_sklearn.masks import MASK_KINDS, make_mask
+from inrr_sklearn.recipes import IMAGE_METHODS, image_imputer
 
 #: Suffixes ``-o`` accepts (what :func:`~inrr_sklearn.image.write_image` writes).
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -130,8 +130,12 @@ def _mask_from_args(args, shape):
                 f"the mask {path} is {mask.shape[1]} x {mask.shape[0]} pixels, the "
                 f"image {shape[1]} x {shape[0]}; they must match."
             )
-        # --mask: white (> 0.5) = observed; --mask-holes: nonzero = hole (OpenCV's)
-        return mask > 0.5 if args.mask is not None else mask == 0
+        if args.mask_holes is not None:  # nonzero = hole (OpenCV's convention)
+            return mask == 0
+        levels = np.unique(mask)
+        if levels.size == 2:  # a two-level mask (also 0/1 samples): the upper is white
+            return mask > levels.mean()
+        return mask > 0.5  # white (> 0.5) = observed
     return make_mask(
         args.mask_kind,
         shape,
@@ -140,11 +144,22 @@ def _mask_from_args(args, shape):
     )
 
 
-def _output_dtype(input_dtype, output):
-    """uint16 for inputs deeper than 8 bits (PNG and TIFF only), else uint8."""
+def _output_dtype(input_dtype, output, image):
+    """float32 for float inputs written as TIFF; uint16 for other inputs deeper than
+    8 bits (PNG and TIFF only), else uint8. A float image with values outside
+    [0, 1] that the output cannot hold is a usage error."""
+    suffix = Path(output).suffix.lower()
+    if np.dtype(input_dtype).kind == "f":
+        if suffix in FLOAT_SUFFIXES:
+            return np.dtype(np.float32)
+        low, high = float(np.nanmin(image)), float(np.nanmax(image))
+        if low < 0 or high > 1:
+            raise _UsageError(
+                f"the image has float samples in [{low:.4g}, {high:.4g}], outside the "
+                f"[0, 1] that {suffix[1:].upper()} holds: write a .tif to keep them."
+            )
     if np.dtype(input_dtype).itemsize < 2:  # uint8, bool (1-bit files)
         return np.dtype(np.uint8)
-    suffix = Path(output).suffix.lower()
     if suffix in _EIGHT_BIT_SUFFIXES:
         print(
             f"inrr-sklearn: warning: the input has more than 8 bits per channel but "
@@ -154,24 +169,6 @@ def _output_dtype(input_dtype, output):
         )
         return np.dtype(np.uint8)
     return np.dtype(np.uint16)
-
-
-def _small_image_without_early_stopping(imputer, n_observed):
-    """Turn early stopping off when too few values are observed to hold some out
-    (in the imputer, or in the models of a blend)."""
-    params = imputer.get_params()
-    for key in [k for k in params if k.rpartition("__")[2] == "early_stopping"]:
-        if not params[key]:
-            continue
-        prefix = key[: -len("early_stopping")]
-        n_validation = round(params[prefix + "validation_fraction"] * n_observed)
-        if not 1 <= n_validation < n_observed:
-            imputer.set_params(**{key: False})
-            print(
-                f"inrr-sklearn: note: {n_observed} observed values are too few to hold "
-                "some out for early stopping; training without it.",
-                file=sys.stderr,
-            )
 
 
 def _steps(imputer):
@@ -193,7 +190,7 @@ def complete(args):
     image, input_dtype = read_image(args.image, gray=args.gray, return_dtype=True)
     height, width = image.shape[:2]
     observed = _mask_from_args(args, (height, width))
-    output_dtype = _output_dtype(input_dtype, args.output)
+    output_dtype = _output_dtype(input_dtype, args.output, image)
     mask_given = args.mask is not None or args.mask_holes is not None
     channels = 1 if image.ndim == 2 else image.shape[2]
     pixel_observed = observed if channels == 1 else observed[..., None]
@@ -205,7 +202,6 @@ def complete(args):
         if args.max_iter is not None:
             params["max_iter"] = args.max_iter
     imputer = image_imputer(args.method, n_channels=channels, **params)
-    _small_image_without_early_stopping(imputer, int(np.count_nonzero(~np.isnan(X))))
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # a budget is a choice
@@ -215,7 +211,7 @@ def complete(args):
     print(
         f"{args.method}: {int((~observed).sum())} of {height * width} pixels completed "
         f"in {seconds:.1f} s{_steps(imputer)} -> {args.output} "
-        f"({8 * output_dtype.itemsize}-bit)"
+        f"({8 * output_dtype.itemsize}-bit{' float' if output_dtype.kind == 'f' else ''})"
     )
     scores = None
     if not mask_given:  # the hidden pixels are known: report how well they came back

@@ -20,14 +20,10 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from inrr_sklearn.image import (
-    CLASSICAL_METHODS,
-    classical_inpaint,
-    image_imputer,
-    image_scores,
-    load_image,
-)
+from inrr_sklearn._inpaint import CLASSICAL_METHODS, classical_inpaint
+from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import make_mask
+from inrr_sklearn.recipes import image_imputer
 
 # Label -> image_imputer name (ours) or classical_inpaint method (the peers a user
 # would call instead: scikit-image's biharmonic, OpenCV's Telea and Navier-Stokes).

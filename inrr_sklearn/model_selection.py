@@ -1,7 +1,10 @@
 """Model selection on held-out observed entries: hide some, fit, score what was hidden.
 
 An imputer's error can only be measured on entries whose value is known but that the
-model did not see. ``hide_observed`` hides a seeded fraction of the observed entries;
+model did not see. :func:`split_observed` is the library's one way of choosing such
+entries: early stopping holds out one of its sets, ``BlendImputer`` learns its weights
+on several, the benchmarks score on them. ``hide_observed`` hides a seeded fraction of
+the observed entries;
 the imputer is fitted on that matrix, and the scorer ``neg_heldout_rmse`` compares its
 completion with the reference matrix on exactly those entries. With a reference matrix
 passed as ``y`` this works with stock ``GridSearchCV``::
@@ -20,13 +23,107 @@ Row-wise cross-validation (``cv=5``) also works for imputers that complete new r
 """
 
 import numpy as np
+from scipy import ndimage
 from sklearn.utils import check_random_state
 
-__all__ = ["heldout_rmse", "hide_observed", "neg_heldout_rmse"]
+__all__ = ["heldout_rmse", "hide_observed", "neg_heldout_rmse", "split_observed"]
+
+
+def split_observed(
+    observed, fraction, *, n_splits=1, holdout="random", random_state=None
+):
+    """Disjoint held-out sets of observed entries, each ``fraction`` of them.
+
+    The observed entries are shuffled once; set ``f`` takes the ``f``-th run of
+    ``round(fraction * n_observed)`` of them (``holdout="random"``), or whole pieces
+    of the missing pattern shifted at random over the entries not yet taken
+    (``holdout="mask"``: held-out entries shaped like the real holes, for images).
+    A column's last observed entry is never held out, so every column keeps
+    something to learn from.
+
+    Parameters
+    ----------
+    observed : ndarray of bool of shape (n_samples, n_features)
+        True where an entry is observed.
+    fraction : float in (0, 1)
+        Fraction of the observed entries in each set.
+    n_splits : int, default=1
+        Number of disjoint sets.
+    holdout : {"random", "mask"}, default="random"
+        The shape of the sets (see above).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the draw.
+
+    Returns
+    -------
+    folds : list of ndarray of bool, each of ``observed``'s shape
+        The held-out sets (True = held out); empty when the sets cannot hold an
+        entry each and leave one to fit (too few observed entries).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from inrr_sklearn.model_selection import split_observed
+    >>> observed = np.ones((4, 5), dtype=bool)
+    >>> folds = split_observed(observed, 0.2, n_splits=2, random_state=0)
+    >>> [int(f.sum()) for f in folds], bool((folds[0] & folds[1]).any())
+    ([4, 4], False)
+    """
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1); got {fraction}.")
+    if holdout not in ("random", "mask"):
+        raise ValueError(f"holdout must be 'random' or 'mask'; got {holdout!r}.")
+    observed = np.asarray(observed, dtype=bool)
+    rng = check_random_state(random_state)
+    index = rng.permutation(np.flatnonzero(observed))
+    n_hide = round(fraction * index.size)
+    if n_hide < 1 or n_hide * n_splits >= index.size:
+        return []
+    folds = []
+    taken = np.zeros(observed.shape, dtype=bool)
+    for f in range(n_splits):
+        if holdout == "mask" and not observed.all():
+            hidden = _shifted_holes(observed, observed & ~taken, n_hide, rng)
+        else:
+            hidden = np.zeros(observed.shape, dtype=bool)
+            hidden.flat[index[f * n_hide : (f + 1) * n_hide]] = True
+        emptied = (observed & ~hidden).sum(axis=0) == 0
+        for j in np.flatnonzero(emptied & observed.any(axis=0)):
+            hidden[np.flatnonzero(observed[:, j])[0], j] = False
+        if hidden.any():
+            folds.append(hidden)
+            taken |= hidden
+    return folds
+
+
+def _shifted_holes(observed, available, n_hide, rng):
+    """About ``n_hide`` of the ``available`` entries (observed, not yet held out)
+    that a randomly shifted copy of the missing pattern ``~observed`` covers, taken
+    as whole connected pieces in random order; shifts are retried (at most 20) until
+    enough entries are covered."""
+    missing = ~observed
+    hidden = np.zeros(available.shape, dtype=bool)
+    for _ in range(20):
+        if hidden.sum() >= n_hide:
+            break
+        shift = (rng.randint(available.shape[0]), rng.randint(available.shape[1]))
+        covered = np.roll(missing, shift, axis=(0, 1)) & available & ~hidden
+        labels, n_pieces = ndimage.label(covered)
+        if n_pieces == 0:
+            continue
+        sizes = np.bincount(labels.ravel())[1:]
+        order = rng.permutation(n_pieces)
+        need = n_hide - hidden.sum()
+        chosen = order[: np.searchsorted(np.cumsum(sizes[order]), need) + 1]
+        hidden |= np.isin(labels, chosen + 1)
+    return hidden
 
 
 def hide_observed(X, fraction=0.1, *, random_state=None):
     """Return a copy of X with a random ``fraction`` of its observed entries set to NaN.
+
+    The hidden entries are the one set of :func:`split_observed` (never a column's
+    last observed entry).
 
     Parameters
     ----------
@@ -49,18 +146,15 @@ def hide_observed(X, fraction=0.1, *, random_state=None):
     >>> int(np.isnan(hide_observed(X, 0.2, random_state=0)).sum())
     4
     """
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must be in (0, 1); got {fraction}.")
     X_hidden = np.array(X, dtype=float, copy=True)
-    observed = np.flatnonzero(~np.isnan(X_hidden))
-    n_hide = round(fraction * observed.size)
-    if n_hide < 1 or n_hide >= observed.size:
+    observed = ~np.isnan(X_hidden)
+    folds = split_observed(observed, fraction, random_state=random_state)
+    if not folds:
         raise ValueError(
-            f"hiding fraction={fraction} of {observed.size} observed entries leaves "
-            "none to hide or none to fit."
+            f"hiding fraction={fraction} of {int(observed.sum())} observed entries "
+            "leaves none to hide or none to fit."
         )
-    rng = check_random_state(random_state)
-    X_hidden.flat[rng.choice(observed, size=n_hide, replace=False)] = np.nan
+    X_hidden[folds[0]] = np.nan
     return X_hidden
 
 

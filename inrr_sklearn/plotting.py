@@ -63,7 +63,7 @@ def plot_completion_grid(truth, observed, completions, *, scores=True, axes=None
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import numpy as np
-    >>> from inrr_sklearn.image import classical_inpaint
+    >>> from inrr_sklearn import classical_inpaint
     >>> from inrr_sklearn.masks import random_mask
     >>> from inrr_sklearn.plotting import plot_completion_grid
     >>> truth = np.outer(np.linspace(0, 1, 16), np.linspace(1, 0, 16))

@@ -160,7 +160,7 @@ def test_large_tables_leave_out_the_quadratic_candidates():
 
 
 def test_mask_shaped_holdout_hides_shifted_pieces_of_the_holes():
-    from inrr_sklearn._blend import _shifted_holes
+    from inrr_sklearn.model_selection import _shifted_holes
 
     observed = np.ones((40, 40), dtype=bool)
     observed[10, 5:15] = False  # one horizontal stroke of 10 entries

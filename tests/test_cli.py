@@ -289,3 +289,36 @@ def test_missing_matplotlib_refuses_figure_before_fitting(files, capsys, monkeyp
     assert rc == 2
     assert "--figure needs matplotlib: pip install" in capsys.readouterr().err
     assert not (path / "o.png").exists()
+
+
+def test_float_tiff_keeps_values_above_one(tmp_path):
+    rng = np.random.default_rng(0)
+    image = (3 * rng.random((16, 16))).astype(np.float32)
+    mask = (rng.random((16, 16)) > 0.3).astype(np.uint8) * 255
+    io.imsave(tmp_path / "f.tif", image, check_contrast=False)
+    io.imsave(tmp_path / "mask.png", mask, check_contrast=False)
+    args = ["complete", str(tmp_path / "f.tif"), "--mask", str(tmp_path / "mask.png")]
+    assert main([*args, "-o", str(tmp_path / "out.tif"), "--method", "ns"]) == 0
+    result = io.imread(tmp_path / "out.tif")
+    observed = mask > 0
+    assert result.dtype == np.float32 and result.max() > 1
+    assert np.array_equal(result[observed], image[observed])
+    # An 8- or 16-bit format cannot hold them: refused before fitting, one line.
+    assert main([*args, "-o", str(tmp_path / "out.png"), "--method", "ns"]) == 2
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_sixteen_bit_grey_with_a_zero_one_mask_keeps_every_observed_sample(tmp_path):
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 65536, size=(16, 16)).astype(np.uint16)
+    observed = rng.random((16, 16)) > 0.3
+    io.imsave(tmp_path / "g.png", image, check_contrast=False)
+    io.imsave(tmp_path / "m.png", observed.astype(np.uint8), check_contrast=False)
+    rc = main(
+        ["complete", str(tmp_path / "g.png"), "--mask", str(tmp_path / "m.png"),
+         "-o", str(tmp_path / "o.png"), "--max-iter", "5", "--quiet"]
+    )  # fmt: skip
+    assert rc == 0
+    result = io.imread(tmp_path / "o.png")
+    assert result.dtype == np.uint16
+    assert np.array_equal(result[observed], image[observed])

@@ -3,8 +3,14 @@
 from sklearn.impute import KNNImputer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from inrr_sklearn import INRR, BlendImputer, DMFImputer, INRImputer, SoftImputer
-from inrr_sklearn.image import InpaintImputer
+from inrr_sklearn import (
+    INRR,
+    BlendImputer,
+    DMFImputer,
+    InpaintImputer,
+    INRImputer,
+    SoftImputer,
+)
 from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
 
 

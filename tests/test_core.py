@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
 from inrr_sklearn import INRR, TV, DMFImputer, INRImputer
-from inrr_sklearn._training import Trainer
+from inrr_sklearn.training import Trainer
 from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
 
 IMPUTERS = {
@@ -174,7 +174,7 @@ def test_ctrl_c_keeps_the_best_iterate_and_a_second_aborts(make, data, monkeypat
     def abort(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("inrr_sklearn._base.train", abort)
+    monkeypatch.setattr("inrr_sklearn._torch_base.train", abort)
     with pytest.raises(KeyboardInterrupt):
         imp.fit(X_nan)
     assert imp.n_iter_ == n_iter and imp.loss_curve_ == curve
@@ -463,14 +463,14 @@ def test_a_model_that_learns_keeps_its_completion(make):
 
 
 def test_inr_keeps_its_fit_over_the_means_only_when_clearly_better():
-    from inrr_sklearn._base import _fit_scaling
+    from inrr_sklearn._scaling import fit_scaling
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 4))
     validation = np.zeros(X.shape, dtype=bool)
     validation[:8, :] = True
     train = ~validation
-    scaling = _fit_scaling(X, np.ones(X.shape, dtype=bool), "none", (0.0, 1.0))
+    scaling = fit_scaling(X, np.ones(X.shape, dtype=bool), "none", (0.0, 1.0))
     means = np.broadcast_to(X[train[:, 0]].mean(axis=0), X.shape)
     # Slightly better than the means on the 32 held-out entries, with noisy errors.
     noise = rng.normal(scale=1.0, size=X.shape)

@@ -56,8 +56,8 @@ def test_cuda_and_cpu_reach_similar_quality():
 
 def _small_trainer(cuda_graph, precision="float32", validate=True, reg=True):
     """A small SIREN (+ INRR) trainer on CUDA, built the same way every call."""
-    from inrr_sklearn._modules import SirenNet
-    from inrr_sklearn._training import Trainer
+    from inrr_sklearn.nn import SirenNet
+    from inrr_sklearn.training import Trainer
 
     generator = torch.Generator().manual_seed(0)
     net = SirenNet(2, (32, 32), 1, 30.0, 1.0, "sigmoid")
@@ -91,7 +91,7 @@ def _small_trainer(cuda_graph, precision="float32", validate=True, reg=True):
 
 
 def test_cuda_graph_step_matches_eager_steps():
-    from inrr_sklearn._training import GRAPH_WARMUP_STEPS
+    from inrr_sklearn.training import GRAPH_WARMUP_STEPS
 
     eager, graphed = _small_trainer(False), _small_trainer(True)
     losses = {"eager": [], "graph": []}

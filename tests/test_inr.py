@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from inrr_sklearn import INRR, L2, TV, INRImputer
+from inrr_sklearn import INRR, L2, TV, InpaintImputer, INRImputer
 from tests.conftest import FAST_INR, FAST_INRR
 
 
@@ -180,14 +180,12 @@ def _square_hole(size=24, hole=(6, 18)):
 
 def test_fill_prior_pulls_deep_holes_toward_the_classical_fill():
     pytest.importorskip("skimage")
-    from inrr_sklearn.image import InpaintImputer
-
     image, observed = _square_hole()
     X = np.where(observed, image, np.nan)
     classical = InpaintImputer("biharmonic").fit_transform(X)
     params = dict(FAST_INR, max_iter=150, early_stopping=False, scaling="global")
     plain = INRImputer(**params).fit_transform(X)
-    pulled = INRImputer(fill_prior="biharmonic", fill_prior_weight=100.0, **params)
+    pulled = INRImputer(fill_prior=InpaintImputer(), fill_prior_weight=100.0, **params)
     pulled = pulled.fit_transform(X)
     deep, shallow = ~observed, np.zeros_like(observed)
     deep[2, 2] = deep[20, 3] = False
@@ -210,11 +208,13 @@ def test_fill_prior_changes_nothing_without_a_deep_hole():
     X = np.where(observed, image, np.nan)
     # The square is 6 pixels deep: a depth threshold above it switches the prior off.
     off = INRImputer(**params).fit_transform(X)
-    shallow = INRImputer(fill_prior="biharmonic", fill_prior_min_depth=6.5, **params)
+    shallow = INRImputer(
+        fill_prior=InpaintImputer(), fill_prior_min_depth=6.5, **params
+    )
     assert_array_equal(shallow.fit_transform(X), off)
-    zero = INRImputer(fill_prior="biharmonic", fill_prior_weight=0.0, **params)
+    zero = INRImputer(fill_prior=InpaintImputer(), fill_prior_weight=0.0, **params)
     assert_array_equal(zero.fit_transform(X), off)
-    deep = INRImputer(fill_prior="biharmonic", fill_prior_min_depth=6.0, **params)
+    deep = INRImputer(fill_prior=InpaintImputer(), fill_prior_min_depth=6.0, **params)
     assert not np.array_equal(deep.fit_transform(X), off)
 
 
@@ -226,8 +226,13 @@ def test_fill_prior_on_channels():
     imp = INRImputer(
         **dict(FAST_INR, max_iter=30, scaling="global"),
         n_channels=3,
-        fill_prior="telea",
+        fill_prior=InpaintImputer("telea"),  # n_channels set by the INR
     )
     completed = imp.fit_transform(X).reshape(24, 24, 3)
     assert np.isfinite(completed).all()
     assert_array_equal(completed[observed], rgb[observed])
+
+
+def test_fill_prior_names_are_the_old_spelling():
+    with pytest.raises(ValueError, match=r"InpaintImputer\('biharmonic'\)"):
+        _fast(fill_prior="biharmonic").fit(np.array([[1.0, np.nan], [2.0, 3.0]]))

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from inrr_sklearn._modules import SineLayer, SirenNet
+from inrr_sklearn.nn import SineLayer, SirenNet
 
 
 def test_siren_output_shape_and_repr():
@@ -29,7 +29,7 @@ def test_siren_init_bounds():
 
 def test_fused_kernel_matches_autograd():
     """The chunked CPU forward/backward equals autograd on the plain layers."""
-    import inrr_sklearn._modules as modules
+    import inrr_sklearn.nn as modules
 
     g = torch.Generator().manual_seed(0)
     plain = SirenNet(2, (16, 12, 16), 3, 30.0, 2.0, fused=False).double()

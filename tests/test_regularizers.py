@@ -162,15 +162,49 @@ def test_sum_composes_penalties_and_params():
     total = INRR(rank=4, hidden_layer_sizes=(8,)) + TV(alpha=0.5)
     assert isinstance(total, SumRegularizer)
     params = total.get_params()
-    assert params["first__rank"] == 4 and params["second__alpha"] == 0.5
-    total.set_params(second__alpha=0.25, first__alpha_row=0.0, first__alpha_col=0.0)
+    assert params["inrr__rank"] == 4 and params["tv__alpha"] == 0.5
+    total.set_params(tv__alpha=0.25, inrr__alpha_row=0.0, inrr__alpha_col=0.0)
     module = _built(total)
     X = torch.tensor([[0.0, 1.0, 3.0], [2.0, 2.0, 2.0], [2.0, 2.0, 2.0]])
     expected = _built(TV(alpha=0.25), X.shape)(X, None)
     torch.testing.assert_close(module(X, None), expected)
     assert len(module.param_groups()) == 1  # INRR's tiny nets; TV has none
     cloned = clone(total)
-    assert cloned.get_params()["second__alpha"] == 0.25
+    assert cloned.get_params()["tv__alpha"] == 0.25
+
+
+def test_sums_are_flat_and_named():
+    total = INRR() + TV() + L2() + TV(alpha=1.0)
+    assert [name for name, _ in total.regularizers] == ["inrr", "tv", "l2", "tv-2"]
+    assert total.get_params()["tv-2__alpha"] == 1.0
+    assert [n for n, _ in (total + (L2() + INRR())).regularizers][-2:] == [
+        "l2-2",
+        "inrr-2",
+    ]
+    penalty = _built(total)
+    assert set(penalty.terms) == {"inrr", "tv", "l2", "tv-2"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("first__first__first__alpha_row", "inrr__alpha_row"),
+        ("first__first__second__alpha", "tv__alpha"),
+        ("first__second__alpha", "l2__alpha"),
+        ("second__alpha", "air__alpha"),
+    ],
+)
+def test_old_nested_spellings_are_refused_with_the_new_name(old, new):
+    from inrr_sklearn import INRImputer
+
+    imp = INRImputer(reg=INRR() + TV() + L2() + AIR())
+    with pytest.raises(ValueError, match=f"use 'reg__{new}'|use '{new}'"):
+        imp.set_params(**{f"reg__{old}": 0.5})
+
+
+def test_sum_of_bad_terms_is_refused():
+    with pytest.raises(ValueError, match="pairs"):
+        _built(SumRegularizer([INRR(), TV()]))
 
 
 def test_invalid_hyperparameter_is_reported():

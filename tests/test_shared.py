@@ -116,7 +116,7 @@ def test_clone_and_pickle_with_nested_regularizer(make, low_rank_with_nans):
     _, X_nan, _ = low_rank_with_nans
     imp = make(reg=INRR(**FAST_INRR) + TV(alpha=1e-3))
     cloned = clone(imp)
-    assert cloned.get_params()["reg__first__rank"] == FAST_INRR["rank"]
+    assert cloned.get_params()["reg__inrr__rank"] == FAST_INRR["rank"]
     assert cloned.reg is not imp.reg
     imp.fit(X_nan)
     restored = pickle.loads(pickle.dumps(imp))

@@ -5,15 +5,17 @@ import math
 import pytest
 import torch
 
-from inrr_sklearn._training import (
+from inrr_sklearn.exceptions import DivergenceError
+from inrr_sklearn.regularizers import make_regularizer
+from inrr_sklearn.training import (
     SYNC_EVERY,
     BestIterate,
-    DivergenceError,
-    StoppingRule,
+    Callback,
+    DivergenceGuard,
+    EarlyStopping,
     Trainer,
     train,
 )
-from inrr_sklearn.regularizers import make_regularizer
 
 
 def _trainer(lr=0.1, validate=False, penalty=None):
@@ -56,11 +58,11 @@ def test_penalty_parameters_get_their_own_optimizer():
 
 
 def test_stopping_rule_is_relative():
-    rule = StoppingRule(tol=0.1, n_iter_no_change=2)
+    rule = EarlyStopping(tol=0.1, n_iter_no_change=2)
     assert not rule.update(1.0)
     assert not rule.update(0.95)  # 5 % better: no improvement at tol=10 %
     assert rule.update(0.95)
-    scaled = StoppingRule(tol=0.1, n_iter_no_change=2)
+    scaled = EarlyStopping(tol=0.1, n_iter_no_change=2)
     assert [scaled.update(v * 1e-30) for v in (1.0, 0.95, 0.95)] == [False, False, True]
 
 
@@ -77,7 +79,7 @@ def test_best_iterate_keeps_the_minimum_and_never_a_nan():
 
 def test_train_stops_records_and_restores():
     trainer = _trainer(validate=True)
-    result = train(trainer, 500, StoppingRule(1e-4, 10))
+    result = train(trainer, 500, [DivergenceGuard(), EarlyStopping(1e-4, 10)])
     assert result.converged and result.n_iter < 500
     assert len(result.loss_curve) == len(result.validation_curve) == result.n_iter
     assert result.best_index is not None and result.best_index > 0
@@ -86,15 +88,15 @@ def test_train_stops_records_and_restores():
 def test_divergence_without_a_best_iterate_raises():
     trainer = _trainer(lr=1e6)
     with pytest.raises(DivergenceError, match="iteration"):
-        train(trainer, 4 * SYNC_EVERY, StoppingRule(0.0, 10**6))
+        train(trainer, 4 * SYNC_EVERY, [DivergenceGuard()])
 
 
 def test_divergence_restores_the_best_validated_iterate():
     trainer = _trainer(lr=0.1, validate=True)
-    train(trainer, 60, StoppingRule(0.0, 10**6))
+    train(trainer, 60, [DivergenceGuard()])
     for group in trainer.optimizers[0].param_groups:
         group["lr"] = 1e6
-    result = train(trainer, 4 * SYNC_EVERY, StoppingRule(0.0, 10**6), warm=True)
+    result = train(trainer, 4 * SYNC_EVERY, [DivergenceGuard()], warm=True)
     assert result.diverged_at is not None
     assert torch.isfinite(trainer.model.weight).all()
     assert trainer.model.weight.abs().max() < 10
@@ -112,6 +114,39 @@ def test_interrupt_stops_and_keeps_the_best(monkeypatch):
         return step()
 
     trainer.step = interrupted
-    result = train(trainer, 100, StoppingRule(0.0, 10**6))
+    result = train(trainer, 100, [DivergenceGuard()])
     assert result.interrupted and result.n_iter == 29
     assert len(result.loss_curve) == 29
+
+
+def test_callbacks_run_once_per_read_and_can_stop():
+    class StopAfterTwoReads(Callback):
+        def __init__(self):
+            self.reads = []
+
+        def on_read(self, state, first):
+            self.reads.append((first, state.n_iter))
+            state.converged = len(self.reads) == 2
+
+    trainer, callback = _trainer(), StopAfterTwoReads()
+    result = train(trainer, 10 * SYNC_EVERY, [callback])
+    assert callback.reads == [(0, SYNC_EVERY), (SYNC_EVERY, 2 * SYNC_EVERY)]
+    assert result.converged and result.n_iter == 2 * SYNC_EVERY
+
+
+def test_a_failing_step_closes_the_callbacks():
+    class Closed(Callback):
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    trainer, callback = _trainer(), Closed()
+
+    def broken():
+        raise RuntimeError("boom")
+
+    trainer.step = broken
+    with pytest.raises(RuntimeError, match="boom"):
+        train(trainer, 10, [callback])
+    assert callback.closed

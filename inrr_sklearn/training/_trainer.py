@@ -1,7 +1,6 @@
-"""The training loop, in pure torch: a full-batch trainer and its small parts.
+"""The captured part of training: one full-batch step and the best iterate.
 
-Nothing here imports scikit-learn; the estimators build the model, the penalty and the
-data tensors, hand them to :class:`Trainer` and read back a :class:`TrainResult`.
+Nothing here imports scikit-learn, and nothing here reads a value back to the host:
 
 - :class:`Trainer` owns the optimizers (Adam on the model, Adam on the penalty's
   trainable part) and one public :meth:`Trainer.step`: forward, data term plus penalty,
@@ -12,28 +11,18 @@ data tensors, hand them to :class:`Trainer` and read back a :class:`TrainResult`
   (``precision``).
 - :class:`BestIterate` keeps, on the device, a copy of the parameters with the lowest
   validation error seen so far (no host sync: ``torch.where`` picks per step).
-- :class:`StoppingRule` is the host-side patience rule (``tol``, ``n_iter_no_change``).
-- :class:`Recorder` buffers losses on the device and reads them every
-  ``SYNC_EVERY`` steps.
-- :func:`train` runs the loop: stopping, divergence (a non-finite or exploding loss:
-  the best iterate is restored where one exists, else :class:`DivergenceError`) and
-  ``KeyboardInterrupt`` (training stops, the best iterate so far is kept, and the
-  caller gets ``interrupted=True`` to warn about) are handled here once.
+
+The host-side policies (stopping, divergence, progress, history) are callbacks run by
+:func:`inrr_sklearn.training.train` once per read of the losses.
 """
 
 import contextlib
 import math
-import time
 import warnings
-from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
-
-# Steps between two reads of the loss on the host. Losses and validation scores stay on
-# the device in between, so a GPU never waits for Python inside the loop.
-SYNC_EVERY = 25
 
 # Eager steps (on a side stream) before a CUDA graph is captured: cuBLAS handles,
 # autograd buffers and Adam's state must exist before capture.
@@ -43,14 +32,6 @@ PRECISIONS = ("float32", "tf32", "bfloat16")
 
 # Captures tried before a trainer falls back to eager steps (with a warning).
 CAPTURE_ATTEMPTS = 2
-
-# A loss this many times the reference (the larger of the first step's loss and the
-# loss of predicting zero everywhere) means the optimisation has diverged.
-DIVERGENCE_FACTOR = 1e4
-
-
-class DivergenceError(FloatingPointError):
-    """The loss became non-finite or exploded and no earlier iterate can be restored."""
 
 
 class StepResult(NamedTuple):
@@ -101,7 +82,7 @@ class Trainer:
     A free 3 x 4 matrix fitted to the observed entries of a target, step by step:
 
     >>> import torch
-    >>> from inrr_sklearn._training import Trainer
+    >>> from inrr_sklearn.training import Trainer
     >>> target = torch.arange(12.0).reshape(3, 4) / 12
     >>> weight = torch.ones(3, 4) / 12
     >>> free = torch.nn.Parameter(torch.zeros(3, 4))
@@ -265,7 +246,7 @@ class BestIterate:
     Examples
     --------
     >>> import torch
-    >>> from inrr_sklearn._training import BestIterate
+    >>> from inrr_sklearn.training import BestIterate
     >>> weight = torch.nn.Parameter(torch.tensor([1.0]))
     >>> best = BestIterate([weight])
     >>> best.update(torch.tensor(0.5))
@@ -299,195 +280,3 @@ class BestIterate:
             for param, copy in zip(self.parameters, self.copies, strict=True):
                 param.copy_(copy)
         return int(self.index)
-
-
-class StoppingRule:
-    """Patience: stop after ``n_iter_no_change`` values without a ``tol`` improvement.
-
-    ``tol`` is relative: a value improves when it is below
-    ``best - tol * |best|``, so the rule does not depend on the data's units.
-
-    Examples
-    --------
-    >>> from inrr_sklearn._training import StoppingRule
-    >>> rule = StoppingRule(tol=0.1, n_iter_no_change=2)
-    >>> [rule.update(v) for v in (1.0, 0.5, 0.48, 0.47)]  # 0.48, 0.47: < 10 % better
-    [False, False, False, True]
-    """
-
-    def __init__(self, tol: float, n_iter_no_change: int) -> None:
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.best = math.inf
-        self.no_improvement = 0
-
-    def update(self, value: float) -> bool:
-        """Record one monitored value; return whether to stop."""
-        if value < self.best - self.tol * abs(self.best) or (
-            math.isinf(self.best) and math.isfinite(value)
-        ):
-            self.best, self.no_improvement = value, 0
-        else:
-            self.no_improvement += 1
-        return self.no_improvement >= self.n_iter_no_change
-
-
-class Recorder:
-    """Device buffers of per-step losses and validation errors, read every
-    ``SYNC_EVERY`` steps into host lists."""
-
-    def __init__(self, device, validating: bool) -> None:
-        self.loss_buffer = torch.zeros(SYNC_EVERY, device=device)
-        self.val_buffer = torch.zeros(SYNC_EVERY, device=device) if validating else None
-        self.pending = 0
-        self.loss_curve: list[float] = []
-        self.val_curve: list[float] = []
-
-    def add(self, result: StepResult) -> bool:
-        """Buffer one step; return whether the buffer is full (time to flush)."""
-        self.loss_buffer[self.pending] = result.loss
-        if self.val_buffer is not None:
-            self.val_buffer[self.pending] = result.validation
-        self.pending += 1
-        return self.pending == SYNC_EVERY
-
-    def flush(self) -> tuple[list[float], list[float] | None]:
-        """Read the buffered steps (one host sync); return ``(losses, vals)``."""
-        losses = self.loss_buffer[: self.pending].tolist()
-        vals = None
-        if self.val_buffer is not None:
-            vals = self.val_buffer[: self.pending].tolist()
-        self.pending = 0
-        return losses, vals
-
-
-class TrainResult(NamedTuple):
-    """The outcome of :func:`train` (parameters already at the kept iterate)."""
-
-    n_iter: int  # steps run
-    loss_curve: list  # training loss per step
-    validation_curve: list  # validation MSE per step (empty without validation)
-    converged: bool  # the stopping rule fired before max_iter
-    interrupted: bool  # a KeyboardInterrupt stopped training
-    diverged_at: int | None  # the step whose loss diverged, if any
-    best_index: int | None  # the step of the restored best iterate, if validating
-    seconds: float
-
-
-def train(
-    trainer: Trainer, max_iter: int, stopping: StoppingRule, *, warm: bool = False,
-    on_step: Callable[[int, StepResult], None] | None = None,
-    on_flush: Callable[[list, list | None], None] | None = None,
-) -> TrainResult:  # fmt: skip
-    """Run ``trainer`` for at most ``max_iter`` steps; see the module docstring.
-
-    ``on_step(iteration, result)`` is called after each step (e.g. to record
-    snapshots), ``on_flush(losses, vals)`` after each host read (progress bars).
-    ``warm`` says that the starting parameters are a fitted model, so that even the
-    step-0 iterate may be restored after a divergence.
-
-    Raises
-    ------
-    DivergenceError
-        If the loss diverges and no best iterate can be restored (no validation, or
-        a fresh model that never improved); the message names the step and the loss.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from inrr_sklearn._training import StoppingRule, Trainer, train
-    >>> target = torch.arange(12.0).reshape(3, 4) / 12
-    >>> free = torch.nn.Parameter(torch.zeros(3, 4))
-    >>> trainer = Trainer(torch.nn.ParameterList([free]), lambda: free, target,
-    ...                   torch.ones(3, 4) / 12, learning_rate=0.05)
-    >>> result = train(trainer, 5000, StoppingRule(tol=1e-4, n_iter_no_change=10))
-    >>> result.converged, len(result.loss_curve) < 5000
-    (True, True)
-    """
-    device = trainer.target.device
-    recorder = Recorder(device, trainer.val_weight is not None)
-    reference = None
-    converged = interrupted = False
-    diverged_at = None
-    start = time.perf_counter()
-    try:
-        for iteration in range(max_iter):
-            result = trainer.step()
-            if on_step is not None:
-                on_step(iteration, result)
-            if not recorder.add(result) and iteration + 1 < max_iter:
-                continue
-            reference, converged, diverged_at = _read(
-                trainer, recorder, stopping, reference, on_flush
-            )
-            if converged or diverged_at is not None:
-                break
-    except KeyboardInterrupt:
-        interrupted = True
-        if recorder.pending:
-            reference, converged, diverged_at = _read(
-                trainer, recorder, stopping, reference, on_flush
-            )
-    final_loss = None
-    if diverged_at is None and trainer.best is None and not interrupted:
-        # The last update is the one no loss has measured yet: check where it landed.
-        final = trainer.data_loss()
-        if reference is not None and not final <= DIVERGENCE_FACTOR * reference:
-            diverged_at, final_loss = len(recorder.loss_curve) + 1, final
-    seconds = time.perf_counter() - start
-    n_iter = len(recorder.loss_curve)
-    best_index = None
-    if trainer.best is not None:
-        best_index = trainer.best.restore()
-        can_restore = best_index > 0 or (best_index == 0 and warm)
-    else:
-        can_restore = False
-    if diverged_at is not None:
-        if not can_restore:
-            loss = final_loss
-            if loss is None:
-                loss = recorder.loss_curve[diverged_at - 1]
-            raise DivergenceError(
-                f"the loss diverged at iteration {diverged_at} (loss {loss:.3g}) "
-                + (
-                    "and no earlier iterate was validated"
-                    if trainer.best is None
-                    else "before any improvement on the validation entries"
-                )
-                + "; lower learning_rate_init (or the regularizer's weights), or use "
-                "early_stopping=True to keep the best iterate."
-            )
-    return TrainResult(
-        n_iter=n_iter,
-        loss_curve=recorder.loss_curve,
-        validation_curve=recorder.val_curve,
-        converged=converged,
-        interrupted=interrupted,
-        diverged_at=diverged_at,
-        best_index=best_index,
-        seconds=seconds,
-    )
-
-
-def _read(trainer, recorder, stopping, reference, on_flush):
-    """Flush the recorder; apply divergence and stopping to each read step.
-
-    Every step that ran is recorded; the first diverged step (if any) is returned.
-    """
-    losses, vals = recorder.flush()
-    converged, diverged_at = False, None
-    for i, loss in enumerate(losses):
-        recorder.loss_curve.append(loss)
-        if vals is not None:
-            recorder.val_curve.append(vals[i])
-        if diverged_at is not None:
-            continue
-        if reference is None and math.isfinite(loss):
-            reference = max(loss, trainer.zero_loss())
-        if reference is None or not loss <= DIVERGENCE_FACTOR * reference:
-            diverged_at = len(recorder.loss_curve)
-        elif stopping.update(loss if vals is None else vals[i]):
-            converged = True
-    if on_flush is not None:
-        on_flush(losses, vals)
-    return reference, converged, diverged_at

@@ -1,0 +1,534 @@
+"""``_BaseTorchImputer``: training on top of the imputer contract.
+
+:class:`~inrr_sklearn._base._BaseImputer` owns the contract (input, mask, output,
+indicator, empty columns, the fitted-matrix cache); this class adds what the torch
+imputers share: their parameters (declared, stored, validated and documented once),
+value scaling learned from the observed entries (:mod:`inrr_sklearn._scaling`),
+device and seed resolution, the held-out split of early stopping (the one splitter of
+:mod:`inrr_sklearn.model_selection`), a training run assembled around
+:class:`inrr_sklearn.training.Trainer` with its host-side callbacks, the fallback to
+the column means, and the warnings (``ConvergenceWarning``, interrupts).
+
+Subclasses provide the model: ``_build_model(shape, generator)`` returns an
+``nn.Module``, ``_complete(model, inputs)`` returns the completed matrix (in scaled
+units) for the inputs prepared by ``_model_inputs(shape, device)``, and
+``_architecture()`` names the parameters that fix the model's shapes (a warm start
+refuses to continue when one of them changed). A subclass that can complete a matrix
+other than the fitted one overrides ``_complete_new``.
+"""
+
+import copy
+import warnings
+from numbers import Integral, Real
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from inrr_sklearn._base import CONTRACT_PARAMETERS, _BaseImputer, document_parameters
+from inrr_sklearn._scaling import fit_scaling, resolve_scaling
+from inrr_sklearn._utils import Interval, StrOptions, make_generator, resolve_device
+from inrr_sklearn.exceptions import DivergenceError
+from inrr_sklearn.model_selection import split_observed
+from inrr_sklearn.regularizers import BaseRegularizer, Penalty
+from inrr_sklearn.training import (
+    PRECISIONS,
+    DivergenceGuard,
+    EarlyStopping,
+    History,
+    ProgressBar,
+    Trainer,
+    TrainResult,
+    train,
+)
+
+# The parameters both torch imputers share, documented once; ``{name}`` is filled with
+# each imputer's default by ``_document_shared_parameters``.
+TORCH_PARAMETERS = """\
+max_iter : int, default={max_iter}
+    Maximum number of full-batch Adam steps.
+tol : float, default={tol}
+    Minimum *relative* decrease of the monitored quantity (validation error with
+    early stopping, else the training loss) that counts as an improvement: a value
+    improves on the best ``b`` when it is below ``b * (1 - tol)``, whatever the
+    data's units.
+learning_rate_init : float, default={learning_rate_init}
+    Adam learning rate of the model.
+n_iter_no_change : int, default={n_iter_no_change}
+    Stop after this many steps without improvement.
+early_stopping : bool or "auto", default={early_stopping}
+    Hold out ``validation_fraction`` of the observed entries, monitor their error
+    and restore the best iterate at the end (also after a divergence or a Ctrl-C).
+    "auto": on when ``validation_fraction`` of the observed entries is at least one
+    entry and leaves at least one to train on, off otherwise (a table of a few
+    values), as HistGradientBoosting's "auto" does; ``early_stopping_`` records the
+    choice. True on such a table is an error.
+validation_fraction : float, default={validation_fraction}
+    Fraction of observed entries held out when early stopping is on.
+random_state : int, RandomState instance or None, default={random_state}
+    Seeds the initialisation (through a local ``torch.Generator``, never the global
+    seed) and the validation split.
+verbose : int, default={verbose}
+    0 silent; 1 or more prints ``[{name}]`` messages and a progress bar with the
+    current loss and validation error.
+device : str or torch.device, default={device}
+    "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". The fitted
+    model is stored on CPU, so pickles load anywhere.
+cuda_graph : bool or "auto", default={cuda_graph}
+    Capture the training step (forward, penalty, backward, both Adams, the
+    best-iterate bookkeeping) as one CUDA graph after 3 eager steps and replay it:
+    one launch per step instead of hundreds of small kernels (the same arithmetic).
+    "auto" captures on CUDA devices; True on a CPU device is an error.
+compile : bool, default={compile}
+    Compile the model and the regularizer with ``torch.compile`` for training
+    (fused elementwise kernels; on CUDA inside the graph). The first steps wait for
+    the compiler (seconds on a GPU, more on CPU, where the fused CPU kernel is
+    already faster); the fitted model is the plain module.
+precision : {{"float32", "tf32", "bfloat16"}}, default={precision}
+    Arithmetic of the training step. "tf32": float32 matmuls on TF32 tensor cores
+    (CUDA only; no effect on CPU). "bfloat16": the forward pass and loss under
+    ``torch.autocast`` to bfloat16. The fitted model stays float32 either way; see
+    ``docs/gpu.md`` for the measured speed and quality of each.
+warm_start : bool, default={warm_start}
+    Continue from the previous fit's model (same matrix shape) instead of a new one.
+    A changed regularizer is applied (its learned parts start from the previous
+    ones where they fit) and the scaling is learned again; a changed architecture
+    raises a ``ValueError``.
+n_channels : int, default={n_channels}
+    Number of channels per pixel: an ``(H, W, C)`` image (RGB, or a stack of C
+    frames) is passed as ``X = image.reshape(H, W * C)`` with ``n_channels=C`` and the
+    output reshapes back the same way. Regularizers act on the ``(H, W, C)`` tensor:
+    INRR and AIR learn one similarity over rows and one over pixel columns, each
+    shared by all channels; TV sums over channels.
+record_every : int or None, default={record_every}
+    Record a snapshot every ``record_every`` steps into ``history_`` (completion,
+    regularizer state) for the plots of :mod:`inrr_sklearn.plotting`. Each record
+    copies the matrix to the host; ``None`` records nothing.
+"""
+
+# A completed value further than this many observed ranges outside its column's
+# observed values means the fit went wild (no early stopping to catch it).
+_WILD_RANGES = 10.0
+
+
+def _document_shared_parameters(cls):
+    """Class decorator: the shared and contract parameters, with ``cls``'s defaults,
+    where its docstring holds the line ``{shared parameters}``."""
+    return document_parameters(
+        cls, shared_parameters=TORCH_PARAMETERS + CONTRACT_PARAMETERS
+    )
+
+
+class _BaseTorchImputer(_BaseImputer):
+    """Base class of the torch imputers (not public; see INRImputer).
+
+    Holds, stores, validates and documents (``TORCH_PARAMETERS``) the parameters
+    both imputers share.
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseImputer._parameter_constraints,
+        "reg": [BaseRegularizer, None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "scaling": [StrOptions({"auto", "global", "per_column", "standard", "none"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device],
+        "cuda_graph": ["boolean", StrOptions({"auto"})],
+        "compile": ["boolean"],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "warm_start": ["boolean"],
+        "record_every": [Interval(Integral, 1, None, closed="left"), None],
+        "n_channels": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self, *, reg, max_iter, tol, learning_rate_init, n_iter_no_change,
+        early_stopping, validation_fraction, scaling, random_state, verbose, device,
+        cuda_graph, compile, precision, warm_start, missing_values, n_channels,
+        add_indicator, keep_empty_features, record_every,
+    ):  # fmt: skip
+        super().__init__(
+            missing_values=missing_values,
+            add_indicator=add_indicator,
+            keep_empty_features=keep_empty_features,
+        )
+        self.reg = reg
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate_init = learning_rate_init
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.scaling = scaling
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+        self.cuda_graph = cuda_graph
+        self.compile = compile
+        self.precision = precision
+        self.warm_start = warm_start
+        self.n_channels = n_channels
+        self.record_every = record_every
+
+    # ------------------------------------------------------------------ subclass hooks
+    _output_low_high = (0.0, 1.0)  # range the scaled observed values are mapped onto
+    # The model is kept over the column means only when its validation error is lower
+    # by more than this many standard errors of the per-entry difference (see
+    # _means_beat_model); 0 keeps any model that is lower at all.
+    _mean_fallback_z = 0.0
+
+    def _build_model(self, shape, generator):
+        raise NotImplementedError
+
+    def _model_inputs(self, shape, device):
+        return None
+
+    def _complete(self, model, inputs):
+        raise NotImplementedError
+
+    def _architecture(self):
+        """Parameters that fix the model's shapes (compared on warm starts)."""
+        return {"n_channels": self.n_channels}
+
+    def _check_values(self, X, observed, scaling):
+        """Refuse observed values the model cannot represent (none by default)."""
+
+    def _guide(self, X, observed):
+        """``(values, weights)``: an extra data term on missing entries (none here)."""
+        return None
+
+    def _resets_features(self):
+        return not (self.warm_start and hasattr(self, "model_"))
+
+    # ------------------------------------------------------------------ fit
+    def _fit_completion(self, X, observed):
+        """split -> build (or continue) -> train -> fall back? -> set attributes."""
+        warm = self.warm_start and hasattr(self, "model_")
+        if warm:
+            self._check_warm_start(X)
+        if X.shape[1] % self.n_channels:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, not a multiple of n_channels="
+                f"{self.n_channels}; pass an (H, W, C) image as X.reshape(H, W * C)."
+            )
+        device = resolve_device(self.device)
+        if self.cuda_graph is True and device.type != "cuda":
+            raise ValueError(
+                f"cuda_graph=True needs a CUDA device; this fit runs on {device}. Use "
+                "cuda_graph='auto' (graphs where CUDA is used) or False."
+            )
+        rng = check_random_state(self.random_state)
+        generator = make_generator(rng)
+        scaling_kind = resolve_scaling(self.scaling, X, observed)
+        self._check_values(X, observed, scaling_kind)
+        scaling = fit_scaling(X, observed, scaling_kind, self._output_low_high)
+        train_entries, validation = self._split(observed, rng)
+        if warm:  # a copy: a failed refit leaves the fitted model untouched
+            model = copy.deepcopy(self.model_)
+        else:
+            model = self._build_model(X.shape, generator)
+        reg = None if self.reg is None else clone(self.reg)
+        penalty = self._build_penalty(
+            reg, X.shape, train_entries, generator, self.penalty_ if warm else None
+        )
+        run = self._train_run(
+            X, observed, scaling, train_entries, validation, model, penalty, device,
+            max_iter=self.max_iter, record_every=self.record_every, warm=warm,
+            guide=self._guide(X, observed),
+        )  # fmt: skip
+        completion = run.completion
+        falls_back = validation is not None and self._means_beat_model(
+            X, scaling, train_entries, validation, completion
+        )
+        if falls_back:  # column means (the whole mean for all-missing columns)
+            values = np.where(observed, X, np.nan).astype(np.float64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                means = np.nanmean(values, axis=0)
+            means = np.where(np.isnan(means), np.nanmean(values), means)
+            # (through the scaling so that constant columns keep their exact value)
+            completion = scaling.from_scaled(
+                scaling.to_scaled(np.broadcast_to(means, X.shape))
+            )
+            warnings.warn(
+                f"[{type(self).__name__}] the fitted model's error on the held-out "
+                f"entries is not {'clearly ' if self._mean_fallback_z else ''}below "
+                "that of the column means: completing with the column means instead "
+                "(mean_fallback_ is True). The model does not suit this data (for "
+                "tables, see BlendImputer).",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif validation is None and not run.result.interrupted:
+            self._warn_if_wild(X, observed, completion)
+
+        # Publish (fit restores the previous state if anything above raised).
+        for optional in ("validation_scores_", "best_validation_score_", "history_"):
+            self.__dict__.pop(optional, None)  # only what this fit produced remains
+        self.device_ = device
+        self.scaling_ = scaling_kind
+        self.early_stopping_ = validation is not None
+        self.model_ = run.model
+        self.reg_ = reg
+        self.penalty_ = run.penalty
+        self.n_iter_ = run.result.n_iter
+        self.loss_curve_ = run.result.loss_curve
+        if validation is not None:
+            self.validation_scores_ = [-v for v in run.result.validation_curve]
+            if self.validation_scores_:  # empty after a Ctrl-C on the first step
+                self.best_validation_score_ = max(self.validation_scores_)
+        if self.record_every is not None:
+            self.history_ = run.history
+        self._architecture_fit = self._architecture()
+        self._scaling = scaling
+        self.mean_fallback_ = falls_back
+        self._report(run.result)
+        return completion
+
+    def _warn_if_wild(self, X, observed, completion):
+        """Warn when a completed entry lies more than ``_WILD_RANGES`` observed ranges
+        outside its column's observed values (nothing held out caught the fit)."""
+        values = np.where(observed, X, np.nan).astype(np.float64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+            low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+        low = np.where(np.isnan(low), np.nanmin(values), low)
+        high = np.where(np.isnan(high), np.nanmax(values), high)
+        span = np.where(high > low, high - low, np.maximum(np.abs(high), 1.0))
+        outside = np.maximum(low - completion, completion - high) / span
+        outside = np.where(observed, 0.0, outside)
+        worst = float(np.max(outside))
+        if worst > _WILD_RANGES:
+            i, j = np.unravel_index(np.argmax(outside), X.shape)
+            warnings.warn(
+                f"[{type(self).__name__}] completed values lie up to {worst:.3g} "
+                f"observed ranges outside the observed values (row {i}, column {j}: "
+                f"{completion[i, j]:.4g} for observed values in "
+                f"[{low[j]:.4g}, {high[j]:.4g}]): the fit has likely diverged. Lower "
+                "learning_rate_init (or the initialisation scale), or keep early "
+                "stopping on so that the best validated iterate is kept.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _means_beat_model(self, X, scaling, train_entries, validation, completion):
+        """Whether the model fails to predict the validation entries *clearly* better
+        than the training entries' column means (both in scaled units).
+
+        With :math:`d_i` the model's squared error minus the means' on validation
+        entry :math:`i`, the model is kept only when :math:`\\bar d \\le -z\\,s_d/\\sqrt n`
+        (``z = _mean_fallback_z``; INRImputer's 2: a few lucky held-out entries on a
+        small table do not keep a bad fit, while on images, thousands of entries, a
+        better model always passes).
+        """
+        Z = scaling.to_scaled(np.where(train_entries | validation, X, 0.0))
+        counts = train_entries.sum(axis=0)
+        sums = np.where(train_entries, Z, 0.0).sum(axis=0)
+        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        model = scaling.to_scaled(completion)
+        errors_model = (model - Z)[validation] ** 2
+        errors_means = (np.broadcast_to(means, Z.shape) - Z)[validation] ** 2
+        gain = errors_model - errors_means
+        margin = 0.0  # one entry has no spread: any gain keeps the model
+        if gain.size > 1:
+            margin = self._mean_fallback_z * gain.std(ddof=1) / np.sqrt(gain.size)
+        return bool(gain.mean() > -margin)
+
+    def _build_penalty(self, reg, shape, train_entries, generator, previous):
+        """The built regularizer (on CPU), started from ``previous`` where it fits."""
+        if reg is None:
+            return None
+        return reg.build(
+            self._reg_shape(shape),
+            n_observed=int(train_entries.sum()),
+            generator=generator,
+            previous=previous,
+        )
+
+    def _check_warm_start(self, X):
+        if X.shape != self._X_fit.shape:
+            raise ValueError(
+                f"warm_start=True continues a fit of shape {self._X_fit.shape}; X has "
+                f"shape {X.shape}. Use warm_start=False to fit a new matrix."
+            )
+        now, before = self._architecture(), self._architecture_fit
+        changed = [name for name, value in now.items() if before.get(name) != value]
+        if changed:
+            details = ", ".join(f"{n} {before.get(n)!r} -> {now[n]!r}" for n in changed)
+            raise ValueError(
+                f"warm_start=True cannot continue the fitted model: {details} changes "
+                "the model's shape. Set warm_start=False to fit a new model."
+            )
+
+    def _report(self, result: TrainResult):
+        prefix = f"[{type(self).__name__}]"
+        if self.verbose and result.loss_curve:
+            print(
+                f"{prefix} {result.n_iter} iterations in {result.seconds:.1f} s "
+                f"({result.seconds / result.n_iter * 1e3:.1f} ms/iteration), final "
+                f"loss {result.loss_curve[-1]:.4g}"
+            )
+        if result.interrupted:
+            kept = "the last iterate"
+            if result.best_index is not None:
+                kept = f"the best iterate (iteration {result.best_index})"
+            warnings.warn(
+                f"{prefix} training interrupted after {result.n_iter} iterations; "
+                f"keeping {kept} as the fitted model. Interrupt again to abort.",
+                UserWarning,
+                stacklevel=5,
+            )
+        elif result.diverged_at is not None:
+            warnings.warn(
+                f"{prefix} the loss diverged at iteration {result.diverged_at}; "
+                f"restored the best iterate (iteration {result.best_index}). Lower "
+                "learning_rate_init or the regularizer's weights.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        elif not result.converged:
+            warnings.warn(
+                f"{prefix} Maximum iterations ({result.n_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _train_run(
+        self, X, observed, scaling, train_entries, validation, model, penalty,
+        device, *, max_iter, record_every=None, warm=False, guide=None,
+    ):  # fmt: skip
+        """Train ``model`` (and ``penalty``) on ``device``; return a ``_Run``.
+
+        Sets no attribute: ``fit`` and the new-data rules of subclasses both use it.
+        The validation error is the mean squared error of the held-out entries in
+        scaled units, so stopping does not depend on the data's units. ``guide``
+        (``(values, weights)`` in data units, weights 0 on observed entries) adds
+        those missing entries to the data term, each weighted relative to a
+        training entry.
+        """
+        prefix = f"[{type(self).__name__}]"
+        model = model.to(device)
+        if penalty is not None:
+            penalty = penalty.to(device)
+
+        def tensor(a):
+            return torch.as_tensor(a, dtype=torch.float32, device=device)
+
+        # Observed entries in scaled units, 0 elsewhere (missing values never read).
+        target = np.where(observed, scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)
+        data_weight = train_entries / train_entries.sum()
+        if guide is not None:
+            values, weights = guide
+            target = np.where(weights > 0, scaling.to_scaled(values), target)
+            data_weight = data_weight + weights / train_entries.sum()
+        inputs = self._model_inputs(X.shape, device)
+        # Compiled wrappers share the modules' parameters; the modules stay plain.
+        trained_model = torch.compile(model) if self.compile else model
+        trained_penalty = penalty
+        if self.compile and penalty is not None:
+            trained_penalty = torch.compile(penalty)
+        trainer = Trainer(
+            model,
+            lambda: self._complete(trained_model, inputs),
+            tensor(target),
+            tensor(data_weight),
+            penalty=trained_penalty,
+            view_shape=self._reg_shape(X.shape),
+            learning_rate=self.learning_rate_init,
+            val_weight=None
+            if validation is None
+            else tensor(validation / validation.sum()),
+            cuda_graph=self.cuda_graph is not False and device.type == "cuda",
+            precision=self.precision,
+        )
+        if self.verbose:
+            print(
+                f"{prefix} fitting {X.shape[0]}x{X.shape[1]} matrix, "
+                f"{int(train_entries.sum())} training / "
+                f"{0 if validation is None else int(validation.sum())} validation "
+                f"entries, device={device}"
+            )
+        callbacks = [
+            DivergenceGuard(),
+            EarlyStopping(self.tol, self.n_iter_no_change),
+            ProgressBar(max_iter, prefix, self.verbose),
+        ]
+        history = None
+        if record_every is not None:
+            history = History(
+                record_every,
+                lambda Z: scaling.from_scaled(Z.double().cpu().numpy()),
+                penalty,
+            )
+            callbacks.append(history)
+        try:
+            result = train(trainer, max_iter, callbacks, warm=warm)
+        except DivergenceError as exc:
+            raise DivergenceError(
+                f"{prefix} {exc} Parameters: learning_rate_init="
+                f"{self.learning_rate_init}, reg={self.reg!r}."
+            ) from None
+        model.eval()
+        with torch.no_grad():
+            completion = self._complete(model, inputs).double().cpu().numpy()
+        if not np.isfinite(completion).all():
+            raise DivergenceError(
+                f"{prefix} the fitted model outputs non-finite values; lower "
+                f"learning_rate_init={self.learning_rate_init} or the regularizer's "
+                "weights."
+            )
+        return _Run(
+            model=model.cpu(),
+            penalty=None if penalty is None else penalty.cpu(),
+            completion=scaling.from_scaled(completion),
+            result=result,
+            history=None if history is None else history.records,
+        )
+
+    def _split(self, observed, rng):
+        """Training and validation entries (boolean arrays; validation None if unused).
+
+        The validation entries are one held-out set of
+        :func:`~inrr_sklearn.model_selection.split_observed`.
+        """
+        if self.early_stopping is False:
+            return observed, None
+        folds = split_observed(observed, self.validation_fraction, random_state=rng)
+        if not folds:
+            if self.early_stopping == "auto":
+                return observed, None
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of the {int(observed.sum())} observed "
+                "entries, which leaves no validation or no training entry. Use more "
+                "data, another validation_fraction, or early_stopping='auto' (off "
+                "on such tables)."
+            )
+        validation = folds[0]
+        return observed & ~validation, validation
+
+    def _reg_shape(self, shape):
+        """The shape regularizers see: ``(H, W)``, or ``(H, W, C)`` with channels."""
+        if self.n_channels == 1:
+            return tuple(shape)
+        return (shape[0], shape[1] // self.n_channels, self.n_channels)
+
+
+class _Run(NamedTuple):
+    """What one training run produced (models on CPU, completion in data units)."""
+
+    model: torch.nn.Module
+    penalty: Penalty | None
+    completion: np.ndarray
+    result: TrainResult
+    history: dict | None
