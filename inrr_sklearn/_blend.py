@@ -10,6 +10,7 @@ completion is the weighted sum of theirs. ``cv_results_`` records each candidate
 held-out error and weight, as scikit-learn's ``*CV`` estimators do.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +18,7 @@ from joblib import Parallel, delayed
 from scipy.optimize import nnls
 from sklearn.base import clone
 from sklearn.ensemble import ExtraTreesRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer
 from sklearn.utils import check_random_state
@@ -31,37 +33,72 @@ from inrr_sklearn.model_selection import split_observed
 _MIN_WEIGHT = 1e-3
 
 
-# Above this many rows KNNImputer (which compares every pair of rows) and the forest
-# (30 trees per column and round) leave the defaults.
-_LARGE_ROWS = 5000
-_SMALL_TABLES_ONLY = ("knn", "forest")
-# n_splits="auto": one held-out set when it has at least _AUTO_HELDOUT entries; on a
-# table of at most _SMALL_TABLE entries as many sets as fit, up to _SMALL_TABLE_SPLITS
-# (ten-fold cross-validation over the observed entries); else _AUTO_SPLITS.
-_AUTO_HELDOUT = 10_000
+# Size limits of the default candidates (their cost on 2 cores, measured with
+# benchmarks/bench_tabular.py --speed-only): KNNImputer compares every pair of rows,
+# so it joins while rows² x columns stays under _KNN_WORK; the forest (15 trees per
+# column and round, each grown on at most _FOREST_ROWS rows) while columns² x rows
+# grown on stays under _FOREST_WORK; DMF gets _DMF_STEP_WORK / entries steps, between
+# 300 and 3000 (a step costs about 12 ns an entry on large tables).
+_KNN_WORK = 5e7
+_FOREST_ROWS = 1000
+_FOREST_WORK = 1.5e6
+_DMF_STEP_WORK = 3e7
+_DMF_STEPS = (300, 3000)
+# n_splits="auto": on a table of at most _SMALL_TABLE entries as many sets as fit, up
+# to _SMALL_TABLE_SPLITS (ten-fold cross-validation over the observed entries) and to
+# _SPLIT_COLUMNS / columns (each set costs a model per column in the iterative and
+# forest candidates: Grunfeld's 20 x 33 panel took 31 s with 10 sets); else as many
+# as give _ENOUGH_HELDOUT held-out entries, between 1 and _AUTO_SPLITS.
 _SMALL_TABLE = 2500
 _SMALL_TABLE_SPLITS = 10
+_SPLIT_COLUMNS = 150
+_ENOUGH_HELDOUT = 2000
 _AUTO_SPLITS = 5
 
 
-def default_candidates(random_state=None, n_rows=0):
+def default_candidates(random_state=None, shape=(0, 0)):
     """The candidates of ``BlendImputer(estimators=None)``: (name, imputer) pairs.
 
     Deep matrix factorisation (:class:`DMFImputer`), the nuclear-norm completion
     :class:`SoftImputer`, and scikit-learn imputers whose errors differ from those:
     ``IterativeImputer`` (a linear regression of each column on the others),
     ``KNNImputer`` (local averages) and a MissForest-like ``IterativeImputer`` with
-    extra trees (30 trees, 5 rounds; it made the blend win 46 instead of 31 of the 72
-    cells of ``benchmarks/bench_tabular.py``). Above 5,000 rows KNN (its cost grows
-    with the square of the rows) and the forest are left out.
+    extra trees (it made the blend win 46 instead of 31 of the 72 cells of
+    ``benchmarks/bench_tabular.py``). KNN joins while rows² x columns is at most
+    5e7 (about 1,600 rows of 20 columns: its cost grows with the square of the
+    rows); the forest grows each tree on at most 1,000 rows (drawn with
+    replacement on larger tables: 0.375 against 0.371 held-out RMSE on a
+    5,000 x 20 nonlinear table, in a third of the time) and joins while columns² x
+    those rows is at most 1.5e6 (up to 38 columns); DMF gets 3e7 / entries steps,
+    between 300 and 3000, so that a large table costs seconds, not minutes.
+
+    Their budgets are the blend's, chosen on those 72 cells from cached fold fits
+    (1 CPU thread): the forest has 15 trees and 3 rounds, DMF a learning rate of
+    3e-3 and a patience of 100 steps. Against 30 trees, 5 rounds and DMF's own
+    defaults the blend still wins 50 of 72 cells (largest loss +25.1 % instead of
+    +26.6 %) in 42 % of the time (7.7 s a cell on average instead of 18.5 s).
 
     DMF with INRR (``DMFImputer(reg=INRR(alpha_row=0.1, alpha_col=0.1))``) is not a
     default: on the benchmark's 72 cells the blend won as often without it (50 with
     ten-fold weights either way) at half the time (its tiny row network costs a
     forward pass per row and step); pass it in ``estimators`` to include it.
     """
+    n_rows, n_cols = shape
+    n_entries = n_rows * n_cols
+    subsample = {}
+    if n_rows > _FOREST_ROWS:
+        subsample = {"bootstrap": True, "max_samples": _FOREST_ROWS}
+    dmf_steps = int(np.clip(_DMF_STEP_WORK / max(n_entries, 1), *_DMF_STEPS))
     candidates = [
-        ("dmf", DMFImputer(random_state=random_state)),
+        (
+            "dmf",
+            DMFImputer(
+                learning_rate_init=3e-3,
+                n_iter_no_change=100,
+                max_iter=dmf_steps,
+                random_state=random_state,
+            ),
+        ),
         ("softimpute", SoftImputer(keep_empty_features=True)),
         (
             "iterative",
@@ -74,23 +111,36 @@ def default_candidates(random_state=None, n_rows=0):
             "forest",
             IterativeImputer(
                 estimator=ExtraTreesRegressor(
-                    n_estimators=30, min_samples_leaf=2, random_state=random_state
+                    n_estimators=15,
+                    min_samples_leaf=2,
+                    random_state=random_state,
+                    **subsample,
                 ),
-                max_iter=5,
+                max_iter=3,
                 random_state=random_state,
                 keep_empty_features=True,
             ),
         ),
     ]
-    if n_rows > _LARGE_ROWS:
-        candidates = [c for c in candidates if c[0] not in _SMALL_TABLES_ONLY]
-    return candidates
+    too_large = {
+        "knn": n_rows**2 * n_cols > _KNN_WORK,
+        "forest": n_cols**2 * min(n_rows, _FOREST_ROWS) > _FOREST_WORK,
+    }
+    return [(name, est) for name, est in candidates if not too_large.get(name)]
 
 
 def _fit_complete(name, estimator, X):
-    """Clone and fit one candidate on X (its own writable copy); return both."""
+    """Clone and fit one candidate on X (its own writable copy); return both.
+
+    The candidates' convergence and mean-fallback warnings are not shown: inside a
+    blend the held-out error judges every candidate (and runs in worker processes
+    too, where the caller's warning filters do not reach).
+    """
     estimator = clone(estimator)
-    completion = np.asarray(estimator.fit_transform(X.copy()), dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", message=r".*\(mean_fallback_\)")
+        completion = np.asarray(estimator.fit_transform(X.copy()), dtype=np.float64)
     _check_candidate_shape(name, completion, X)
     return estimator, completion
 
@@ -125,19 +175,32 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         Number of disjoint held-out sets (each ``holdout_fraction`` of the observed
         entries); every candidate is fitted once per set and the weights are learned
         on all held-out entries together (steadier weights, ``n_splits`` fits).
-        ``"auto"``: 1 when one set holds at least 10,000 entries; on a table of at
-        most 2,500 entries as many as fit, up to 10 (ten-fold cross-validation over
-        the observed entries: a few hundred held-out entries are too few for steady
-        weights); else 5. Chosen on the 72 cells of ``benchmarks/bench_tabular.py``:
-        the blend beat every peer in 46 with 3 sets, 50 with these (largest loss
-        +45.7 % then, +26.6 % now; mean -0.2 % then, -2.0 % now).
-    holdout : {"random", "mask"}, default="random"
-        Shape of the held-out sets. ``"random"``: entries drawn uniformly, right for
-        tables and random masks. ``"mask"``: whole connected pieces of the missing
-        pattern shifted by a random offset (the observed entries under a shifted
-        copy of the holes, taken piece by piece until ``holdout_fraction`` is
-        reached), so that the weights are learned on holes shaped like the real
-        ones (text, scribbles, patches on images).
+        ``"auto"``: on a table of at most 2,500 entries as many as fit, up to 10
+        (ten-fold cross-validation over the observed entries: a few hundred held-out
+        entries are too few for steady weights) and to 150 / columns (at least 3: a
+        set costs a model per column in some candidates); else as many as hold
+        2,000 entries together, between 1 and 5. Chosen on the 72 cells of
+        ``benchmarks/bench_tabular.py``: the blend beat every peer in 46 with 3 sets,
+        50 with these (largest loss +45.7 % then, +26.6 % now); larger tables need
+        fewer sets for steady weights, and each set costs a fit of every candidate.
+    holdout : {"matched", "random", "mask"}, default="matched"
+        Shape of the held-out sets. ``"matched"``: drawn to look like the missing
+        entries, more where a column misses more, and leaning to the values a
+        low-rank model predicts for the missing ones (see
+        :func:`~inrr_sklearn.model_selection.split_observed`). When values go
+        missing because they are high, entries drawn uniformly reward the
+        imputers that shrink toward the observed mean (on El Niño's table,
+        SoftImpute: held-out RMSE 0.61, weight 0.43, but 1.01 on the missing
+        entries, where IterativeImputer's regression reached 0.78); matched entries
+        moved the weight to the regression (blend 0.909 -> 0.813). Over the 72
+        cells of ``benchmarks/bench_tabular.py`` both win 50; the worst row mean
+        is +4.9 % behind the best peer with it, +5.6 % without. ``"random"``:
+        entries drawn uniformly.
+        ``"mask"``: whole connected pieces of the missing pattern shifted by a
+        random offset (the observed entries under a shifted copy of the holes,
+        taken piece by piece until ``holdout_fraction`` is reached), so that the
+        weights are learned on holes shaped like the real ones (text, scribbles,
+        patches on images).
     average_fits : list of str or None, default=None
         Candidates whose completion of the fitted matrix is the average of their
         refit and their held-out fits (with ``refit=True``): a free ensemble that
@@ -152,7 +215,12 @@ class BlendImputer(_BaseImputer, _BaseComposition):
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
     n_jobs : int or None, default=None
-        Candidates fitted in parallel (joblib).
+        Candidate fits run in parallel through joblib, one (held-out set,
+        candidate) pair a task. ``None`` means one at a time, unless inside a
+        ``joblib.parallel_backend`` context (Dask, for instance), whose workers it
+        then uses; ``-1`` uses every core: on 2 cores about 1.7 times faster once
+        the worker processes run (their start costs a few seconds, once a
+        session).
     {contract parameters}
 
     Attributes
@@ -213,7 +281,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         "estimators": [list, None],
         "holdout_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_splits": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "holdout": [StrOptions({"random", "mask"})],
+        "holdout": [StrOptions({"random", "mask", "matched"})],
         "average_fits": [list, None],
         "refit": ["boolean"],
         "random_state": ["random_state"],
@@ -226,7 +294,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         *,
         holdout_fraction=0.1,
         n_splits="auto",
-        holdout="random",
+        holdout="matched",
         average_fits=None,
         refit=True,
         random_state=None,
@@ -271,7 +339,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         candidates = self.estimators
         if candidates is None:
             candidates = default_candidates(
-                rng.randint(np.iinfo(np.int32).max), n_rows=X.shape[0]
+                rng.randint(np.iinfo(np.int32).max), shape=X.shape
             )
         names = [name for name, _ in candidates]
         if len(set(names)) != len(names):
@@ -281,7 +349,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             raise ValueError(
                 f"average_fits names {unknown}, which are not candidates {names}."
             )
-        folds = self._hide(observed, rng)
+        folds = self._hide(observed, rng, X)
         if not folds:  # too small to hold anything out: equal weights
             return self._publish_blend(X, observed, candidates, names, None, None, None)
         fits = Parallel(n_jobs=self.n_jobs)(
@@ -349,19 +417,21 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         self.weights_ = {names[k]: float(w) for k, w in zip(keep, kept, strict=True)}
         return sum(w * c for w, (_, c) in zip(kept, refits, strict=True))
 
-    def _hide(self, observed, rng):
+    def _hide(self, observed, rng, X=None):
         """The held-out sets: :func:`~inrr_sklearn.model_selection.split_observed`
         with ``n_splits`` resolved (an empty list if none can be hidden)."""
         n_observed = int(observed.sum())
         n_hide = round(self.holdout_fraction * n_observed)
         n_splits = self.n_splits
         if n_splits == "auto":
-            if n_hide >= _AUTO_HELDOUT:
-                n_splits = 1
-            elif observed.size <= _SMALL_TABLE:
-                n_splits = min(_SMALL_TABLE_SPLITS, (n_observed - 1) // max(n_hide, 1))
+            if observed.size <= _SMALL_TABLE:
+                n_splits = min(
+                    _SMALL_TABLE_SPLITS,
+                    (n_observed - 1) // max(n_hide, 1),
+                    max(3, _SPLIT_COLUMNS // observed.shape[1]),
+                )
             else:
-                n_splits = _AUTO_SPLITS
+                n_splits = int(np.clip(-(-_ENOUGH_HELDOUT // max(n_hide, 1)), 1, 5))
         if n_splits < 1:
             return []
         return split_observed(
@@ -369,6 +439,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             self.holdout_fraction,
             n_splits=n_splits,
             holdout=self.holdout,
+            X=X,
             random_state=rng,
         )
 

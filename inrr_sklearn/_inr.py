@@ -49,7 +49,7 @@ class INRImputer(_BaseTorchImputer):
         Map observed values onto [0, 1] with one min-max for the whole matrix (images)
         or one per column (tabular data on different scales); inverted on output.
         ``"auto"`` picks ``"per_column"`` when the columns' observed ranges differ by
-        more than a factor of 1,000 (columns in different units, as in most tables)
+        more than a factor of 100 (columns in different units, as in most tables)
         and ``"global"`` otherwise (an image); ``scaling_`` records the choice.
         ``"none"`` uses the values as given (they must lie in [0, 1], the sigmoid's
         range: the authors' setting, used by :meth:`paper`). Statistics are computed
@@ -108,12 +108,16 @@ class INRImputer(_BaseTorchImputer):
         The device used for training.
     scaling_ : str
         The scaling used (what ``"auto"`` resolved to).
-    mean_fallback_ : bool
-        True when the fitted model did not predict the held-out entries clearly
-        better than the column means (by two standard errors of the per-entry
-        difference of squared errors), so that the completion is the column means
-        (with a warning; only with early stopping). A SIREN on a table whose row order
-        means nothing is the usual cause: use :class:`BlendImputer` for tables.
+    mean_fallback_ : ndarray of bool of shape (n_features,)
+        The columns completed with their means instead of the model, with a
+        warning naming them (only with early stopping): every column when the model
+        does not predict the held-out entries clearly better than the column means
+        (by two standard errors of the per-entry difference of squared errors);
+        else, under a per-column scaling (tables), each column whose own held-out
+        entries the model does not predict clearly better than its mean, and under
+        the global scaling (images) each column where it is clearly worse. A SIREN
+        on a table whose row order means nothing is the usual cause: use
+        :class:`BlendImputer` for tables.
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -287,8 +291,10 @@ class INRImputer(_BaseTorchImputer):
         return cls(**params)
 
     # On tables a SIREN over row order is usually the wrong model: keep it over the
-    # column means only when it is better by two standard errors on held-out entries.
+    # column means only when it is better by two standard errors on held-out entries,
+    # over the whole matrix and column by column.
     _mean_fallback_z = 2.0
+    _per_column_fallback = True
 
     def _architecture(self):
         return {

@@ -185,6 +185,11 @@ class _BaseTorchImputer(_BaseImputer):
     # by more than this many standard errors of the per-entry difference (see
     # _means_beat_model); 0 keeps any model that is lower at all.
     _mean_fallback_z = 0.0
+    # Judge the fallback column by column too (see _columns_falling_back), with this
+    # many standard errors (a column holds few validation entries: 2 would send most
+    # columns of a small table to their means).
+    _per_column_fallback = False
+    _column_fallback_z = 1.0
 
     def _build_model(self, shape, generator):
         raise NotImplementedError
@@ -246,29 +251,25 @@ class _BaseTorchImputer(_BaseImputer):
             guide=self._guide(X, observed),
         )  # fmt: skip
         completion = run.completion
-        falls_back = validation is not None and self._means_beat_model(
-            X, scaling, train_entries, validation, completion
-        )
-        if falls_back:  # column means (the whole mean for all-missing columns)
+        falls_back = np.zeros(X.shape[1], dtype=bool)
+        if validation is not None:
+            falls_back = self._columns_falling_back(
+                X, scaling_kind, scaling, train_entries, validation, completion
+            )
+        if falls_back.any():  # column means (the whole mean for all-missing columns)
             values = np.where(observed, X, np.nan).astype(np.float64)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 means = np.nanmean(values, axis=0)
             means = np.where(np.isnan(means), np.nanmean(values), means)
             # (through the scaling so that constant columns keep their exact value)
-            completion = scaling.from_scaled(
-                scaling.to_scaled(np.broadcast_to(means, X.shape))
+            completion = np.where(
+                falls_back,
+                scaling.from_scaled(scaling.to_scaled(np.broadcast_to(means, X.shape))),
+                completion,
             )
-            warnings.warn(
-                f"[{type(self).__name__}] the fitted model's error on the held-out "
-                f"entries is not {'clearly ' if self._mean_fallback_z else ''}below "
-                "that of the column means: completing with the column means instead "
-                "(mean_fallback_ is True). The model does not suit this data (for "
-                "tables, see BlendImputer).",
-                UserWarning,
-                stacklevel=4,
-            )
-        elif validation is None and not run.result.interrupted:
+            self._warn_fallback(falls_back)
+        if validation is None and not run.result.interrupted:
             self._warn_if_wild(X, observed, completion)
 
         # Publish (fit restores the previous state if anything above raised).
@@ -320,6 +321,80 @@ class _BaseTorchImputer(_BaseImputer):
                 stacklevel=5,
             )
 
+    def _columns_falling_back(
+        self, X, scaling_kind, scaling, train_entries, validation, completion
+    ):
+        """The columns to complete with their means instead of the model (bool, one
+        per column), judged on the validation entries.
+
+        All columns when the model is not clearly better than the means over the
+        whole matrix (:meth:`_means_beat_model`). With ``_per_column_fallback``, also
+        column by column, each in its own units (the comparison of squared errors in
+        a column does not depend on its scale): under a per-column scaling (tables)
+        every column whose model is not clearly better than its mean; under one
+        global scaling (images, where a column holds a few validation entries and a
+        column of means would be a visible stripe) every column whose model is
+        clearly worse than its mean, so that a column too narrow to matter in the
+        global loss is not left worse than its mean.
+        """
+        n_cols = X.shape[1]
+        if self._means_beat_model(X, scaling, train_entries, validation, completion):
+            return np.ones(n_cols, dtype=bool)
+        if not self._per_column_fallback:
+            return np.zeros(n_cols, dtype=bool)
+        gain, counts = self._squared_error_gain(
+            X, scaling, train_entries, validation, completion
+        )
+        z = self._column_fallback_z
+        falls_back = np.zeros(n_cols, dtype=bool)
+        strict = scaling_kind in ("per_column", "standard")
+        for j in range(n_cols):
+            d = gain[validation[:, j], j]
+            if d.size == 0:
+                falls_back[j] = strict and counts[j] > 0  # no evidence: the mean
+                continue
+            margin = z * d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else 0.0
+            if strict:
+                falls_back[j] = d.mean() > -margin  # not clearly better
+            else:
+                falls_back[j] = d.size > 1 and d.mean() > margin  # clearly worse
+        return falls_back
+
+    def _squared_error_gain(self, X, scaling, train_entries, validation, completion):
+        """The model's squared error minus the training means' at every entry (in
+        scaled units; meaningful on the validation entries), and the number of
+        training entries of each column."""
+        Z = scaling.to_scaled(np.where(train_entries | validation, X, 0.0))
+        counts = train_entries.sum(axis=0)
+        sums = np.where(train_entries, Z, 0.0).sum(axis=0)
+        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        model = scaling.to_scaled(completion)
+        return (model - Z) ** 2 - (np.broadcast_to(means, Z.shape) - Z) ** 2, counts
+
+    def _warn_fallback(self, falls_back):
+        name = type(self).__name__
+        clearly = "clearly " if self._mean_fallback_z else ""
+        if falls_back.all():
+            what = (
+                f"the fitted model's error on the held-out entries is not {clearly}"
+                "below that of the column means: completing with the column means "
+                "instead"
+            )
+        else:
+            columns = np.flatnonzero(falls_back)
+            names = getattr(self, "feature_names_in_", None)
+            listed = [str(names[j]) if names is not None else int(j) for j in columns]
+            what = (
+                f"columns {listed} are completed with their means: on their held-out "
+                f"entries the model is not {clearly}better than the column mean"
+            )
+        warnings.warn(
+            f"[{name}] {what} (mean_fallback_). The model does not suit this data "
+            "(for tables, see BlendImputer).",
+            UserWarning,
+            stacklevel=5,
+        )
+
     def _means_beat_model(self, X, scaling, train_entries, validation, completion):
         """Whether the model fails to predict the validation entries *clearly* better
         than the training entries' column means (both in scaled units).
@@ -330,14 +405,10 @@ class _BaseTorchImputer(_BaseImputer):
         small table do not keep a bad fit, while on images, thousands of entries, a
         better model always passes).
         """
-        Z = scaling.to_scaled(np.where(train_entries | validation, X, 0.0))
-        counts = train_entries.sum(axis=0)
-        sums = np.where(train_entries, Z, 0.0).sum(axis=0)
-        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-        model = scaling.to_scaled(completion)
-        errors_model = (model - Z)[validation] ** 2
-        errors_means = (np.broadcast_to(means, Z.shape) - Z)[validation] ** 2
-        gain = errors_model - errors_means
+        gain, _ = self._squared_error_gain(
+            X, scaling, train_entries, validation, completion
+        )
+        gain = gain[validation]
         margin = 0.0  # one entry has no spread: any gain keeps the model
         if gain.size > 1:
             margin = self._mean_fallback_z * gain.std(ddof=1) / np.sqrt(gain.size)

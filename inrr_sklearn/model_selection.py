@@ -30,7 +30,7 @@ __all__ = ["heldout_rmse", "hide_observed", "neg_heldout_rmse", "split_observed"
 
 
 def split_observed(
-    observed, fraction, *, n_splits=1, holdout="random", random_state=None
+    observed, fraction, *, n_splits=1, holdout="random", X=None, random_state=None
 ):
     """Disjoint held-out sets of observed entries, each ``fraction`` of them.
 
@@ -38,8 +38,9 @@ def split_observed(
     ``round(fraction * n_observed)`` of them (``holdout="random"``), or whole pieces
     of the missing pattern shifted at random over the entries not yet taken
     (``holdout="mask"``: held-out entries shaped like the real holes, for images).
-    A column's last observed entry is never held out, so every column keeps
-    something to learn from.
+    ``holdout="matched"`` shuffles with weights, so that the held-out entries look
+    like the missing ones (see Notes; needs ``X``). A column's last observed entry
+    is never held out, so every column keeps something to learn from.
 
     Parameters
     ----------
@@ -49,8 +50,10 @@ def split_observed(
         Fraction of the observed entries in each set.
     n_splits : int, default=1
         Number of disjoint sets.
-    holdout : {"random", "mask"}, default="random"
+    holdout : {"random", "mask", "matched"}, default="random"
         The shape of the sets (see above).
+    X : ndarray of shape (n_samples, n_features) or None, default=None
+        The values (any value where not observed); only for ``"matched"``.
     random_state : int, RandomState instance or None, default=None
         Seed of the draw.
 
@@ -59,6 +62,18 @@ def split_observed(
     folds : list of ndarray of bool, each of ``observed``'s shape
         The held-out sets (True = held out); empty when the sets cannot hold an
         entry each and leave one to fit (too few observed entries).
+
+    Notes
+    -----
+    ``"matched"`` draws entry :math:`(i, j)` with a weight
+    :math:`\\frac{m_j + 1}{o_j} e^{\\beta_j z_{ij}}`: :math:`m_j` and :math:`o_j` are
+    the missing and observed counts of column :math:`j` (the held-out entries fall
+    where the missing ones are), :math:`z_{ij}` a rank-k SVD prediction of the
+    standardised entry from the whole table, and :math:`\\beta_j` tilts the column's
+    draw until its held-out entries' mean prediction equals that of its missing
+    entries. Missing completely at random, :math:`\\beta_j \\approx 0`; when high values
+    go missing (self-masking), the held-out entries lean to the high observed ones,
+    so that an imputer's held-out error measures it where it will be used.
 
     Examples
     --------
@@ -71,11 +86,18 @@ def split_observed(
     """
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must be in (0, 1); got {fraction}.")
-    if holdout not in ("random", "mask"):
-        raise ValueError(f"holdout must be 'random' or 'mask'; got {holdout!r}.")
+    if holdout not in ("random", "mask", "matched"):
+        raise ValueError(
+            f"holdout must be 'random', 'mask' or 'matched'; got {holdout!r}."
+        )
     observed = np.asarray(observed, dtype=bool)
     rng = check_random_state(random_state)
-    index = rng.permutation(np.flatnonzero(observed))
+    if holdout == "matched":
+        if X is None:
+            raise ValueError("holdout='matched' needs the values: pass X.")
+        index = _matched_order(np.asarray(X, dtype=np.float64), observed, rng)
+    else:
+        index = rng.permutation(np.flatnonzero(observed))
     n_hide = round(fraction * index.size)
     if n_hide < 1 or n_hide * n_splits >= index.size:
         return []
@@ -94,6 +116,62 @@ def split_observed(
             folds.append(hidden)
             taken |= hidden
     return folds
+
+
+def _matched_order(X, observed, rng):
+    """The observed entries (flat indices) in a weighted random order: column
+    weights (m_j + 1) / o_j, tilted by the predicted values (see split_observed)."""
+    n_rows, n_cols = X.shape
+    counts = observed.sum(axis=0)
+    z = _low_rank_prediction(X, observed)
+    weights = np.zeros(X.shape)
+    for j in range(n_cols):
+        seen = observed[:, j]
+        if not seen.any():
+            continue
+        tilt = np.zeros(int(seen.sum()))
+        if (~seen).any() and seen.sum() >= 5:
+            tilt = _tilt(z[seen, j], z[~seen, j].mean()) * z[seen, j]
+            tilt -= tilt.max()
+        column = np.exp(tilt)
+        weights[seen, j] = (n_rows - counts[j] + 1) / counts[j] * column / column.mean()
+    index = np.flatnonzero(observed)
+    # Weighted order without replacement (Efraimidis-Spirakis keys).
+    keys = np.log(rng.random_sample(index.size)) / weights.flat[index]
+    return index[np.argsort(-keys, kind="stable")]
+
+
+def _tilt(z, target, bound=4.0):
+    """``beta`` with ``sum(z e^{beta z}) / sum(e^{beta z}) = target`` (bisection,
+    within ``[-bound, bound]``)."""
+    low, high = -bound, bound
+    for _ in range(40):
+        beta = (low + high) / 2
+        w = np.exp(beta * z - np.max(beta * z))
+        if (w * z).sum() / w.sum() < target:
+            low = beta
+        else:
+            high = beta
+    return (low + high) / 2
+
+
+def _low_rank_prediction(X, observed, rank=5, n_iter=5):
+    """Standardised entries predicted by a rank-``rank`` SVD of the table,
+    completed iteratively (a few hard-impute rounds from the column means)."""
+    values = np.where(observed, X, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(values, axis=0)
+        std = np.nanstd(values, axis=0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+    Z = np.where(observed, (np.where(observed, X, 0.0) - mean) / std, 0.0)
+    rank = max(1, min(rank, min(X.shape) // 2))
+    filled = Z
+    for _ in range(n_iter):
+        U, s, Vt = np.linalg.svd(filled, full_matrices=False)
+        low = (U[:, :rank] * s[:rank]) @ Vt[:rank]
+        filled = np.where(observed, Z, low)
+    return low
 
 
 def _shifted_holes(observed, available, n_hide, rng):

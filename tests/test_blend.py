@@ -135,13 +135,14 @@ def test_without_refit_the_held_out_fits_complete_the_table(table):
     [
         ((30, 10), 9),  # 300 entries: as many 10 % sets as fit (30 of 300, 9 sets)
         ((250, 10), 9),  # 2,500 entries: still a small table
-        ((300, 10), 5),  # 3,000 entries
+        ((300, 10), 5),  # 3,000 entries: 5 sets of 300
+        ((1_000, 10), 2),  # 2 sets of 1,000 hold 2,000 entries
         ((20_000, 5), 1),  # one set of 10,000 entries is enough
     ],
 )
 def test_auto_splits_follow_the_table_size(shape, n_splits):
     observed = np.ones(shape, dtype=bool)
-    folds = BlendImputer()._hide(observed, np.random.RandomState(0))
+    folds = BlendImputer(holdout="random")._hide(observed, np.random.RandomState(0))
     assert len(folds) == n_splits
     n_hide = round(0.1 * observed.size)
     assert all(f.sum() == n_hide for f in folds)
@@ -151,12 +152,23 @@ def test_auto_splits_follow_the_table_size(shape, n_splits):
 def test_large_tables_leave_out_the_quadratic_candidates():
     from inrr_sklearn._blend import default_candidates
 
-    assert [n for n, _ in default_candidates(0, n_rows=100)] == [
+    assert [n for n, _ in default_candidates(0, shape=(100, 20))] == [
         "dmf", "softimpute", "iterative", "knn", "forest",
     ]  # fmt: skip
-    assert [n for n, _ in default_candidates(0, n_rows=10_000)] == [
-        "dmf", "softimpute", "iterative",
+    assert [n for n, _ in default_candidates(0, shape=(1_500, 20))] == [
+        "dmf", "softimpute", "iterative", "knn", "forest",
     ]  # fmt: skip
+    assert [n for n, _ in default_candidates(0, shape=(10_000, 20))] == [
+        "dmf", "softimpute", "iterative", "forest",
+    ]  # fmt: skip
+    assert [n for n, _ in default_candidates(0, shape=(1_000, 40))] == [
+        "dmf", "softimpute", "iterative", "knn",
+    ]  # fmt: skip
+    steps = [dict(default_candidates(0, shape=s))["dmf"].max_iter for s in SHAPES]
+    assert steps == [3000, 3000, 300]
+
+
+SHAPES = [(100, 20), (1_000, 20), (100_000, 50)]
 
 
 def test_mask_shaped_holdout_hides_shifted_pieces_of_the_holes():
@@ -186,7 +198,7 @@ def test_average_fits_averages_the_refit_with_the_held_out_fits(table):
     dmf = DMFImputer(**{**FAST_DMF, "max_iter": 100, "learning_rate_init": 1e-2})
     imp = BlendImputer([("dmf", dmf)], average_fits=["dmf"], n_splits=3, random_state=0)
     imp.fit(X_nan)
-    folds = imp._hide(~missing, np.random.RandomState(0))
+    folds = imp._hide(~missing, np.random.RandomState(0), X_nan)
     held_out = [clone(dmf).fit_transform(np.where(h, np.nan, X_nan)) for h in folds]
     refit = imp.estimators_["dmf"].transform(X_nan)
     expected = np.mean([refit, *held_out], axis=0)

@@ -36,6 +36,7 @@ IMPUTERS = {
             ("dmf", DMFImputer(**FAST_DMF)),
             ("soft", SoftImputer(keep_empty_features=True)),
         ],
+        n_splits=2,
         random_state=0,
     ),
     "inpaint": InpaintImputer,

@@ -448,7 +448,7 @@ def test_a_model_worse_than_column_means_falls_back_to_them():
     imp = IMPUTERS["inr"](early_stopping=True, max_iter=2)
     with pytest.warns(UserWarning, match="column means"):
         completed = imp.fit_transform(skewed)
-    assert imp.mean_fallback_
+    assert imp.mean_fallback_.all()
     means = np.broadcast_to(np.nanmean(skewed, axis=0), skewed.shape)
     assert_allclose(completed[missing], means[missing])
 
@@ -459,7 +459,7 @@ def test_a_model_that_learns_keeps_its_completion(make):
     smooth = np.add.outer(np.linspace(0, 1, 20), np.linspace(0, 2, 8))
     smooth[rng.random(smooth.shape) < 0.2] = np.nan
     imp = make(early_stopping=True, max_iter=300, learning_rate_init=1e-2).fit(smooth)
-    assert not imp.mean_fallback_
+    assert not imp.mean_fallback_.any()
 
 
 def test_inr_keeps_its_fit_over_the_means_only_when_clearly_better():

@@ -236,3 +236,21 @@ def test_fill_prior_on_channels():
 def test_fill_prior_names_are_the_old_spelling():
     with pytest.raises(ValueError, match=r"InpaintImputer\('biharmonic'\)"):
         _fast(fill_prior="biharmonic").fit(np.array([[1.0, np.nan], [2.0, 3.0]]))
+
+
+def test_columns_the_model_does_not_beat_fall_back_to_their_means_by_name():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 200)
+    X = np.column_stack(
+        [1e6 * np.sin(3 * t), np.cos(2 * t), 1e-3 * rng.normal(size=200)]
+    )  # spreads 1e6 apart; the last column is noise no coordinate predicts
+    X[rng.random(X.shape) < 0.3] = np.nan
+    frame = pd.DataFrame(X, columns=["smooth", "wave", "noise"])
+    imp = INRImputer(hidden_layer_sizes=(32, 32), max_iter=400, random_state=0)
+    with pytest.warns(UserWarning, match=r"columns \['noise'\] are completed"):
+        completed = imp.fit_transform(frame)
+    assert imp.scaling_ == "per_column"
+    assert imp.mean_fallback_.tolist() == [False, False, True]
+    missing = np.isnan(X[:, 2])
+    np.testing.assert_allclose(completed[missing, 2], np.nanmean(X[:, 2]), rtol=1e-12)

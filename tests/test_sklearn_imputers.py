@@ -49,6 +49,7 @@ CONSTRUCTORS = {
             ("dmf", DMFImputer(**FAST_DMF)),
             ("soft", SoftImputer(keep_empty_features=True)),
         ],
+        n_splits=2,
         random_state=0,
     ),
     "InpaintImputer": functools.partial(InpaintImputer, keep_empty_features=False),
