@@ -214,13 +214,13 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         of 13 s, RMSE 0.388 instead of 0.368).
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
-    n_jobs : int or None, default=None
+    n_jobs : int or None, default=-1
         Candidate fits run in parallel through joblib, one (held-out set,
-        candidate) pair a task. ``None`` means one at a time, unless inside a
-        ``joblib.parallel_backend`` context (Dask, for instance), whose workers it
-        then uses; ``-1`` uses every core: on 2 cores about 1.7 times faster once
-        the worker processes run (their start costs a few seconds, once a
-        session).
+        candidate) pair a task. ``-1`` uses every core: on 2 cores about 1.7 times
+        faster than one at a time once joblib's worker processes run (starting
+        them costs a few seconds, once a session); inside a
+        ``joblib.parallel_backend`` context (Dask, for instance) its workers.
+        ``None`` or 1: one fit at a time, in this process.
     {contract parameters}
 
     Attributes
@@ -298,7 +298,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         average_fits=None,
         refit=True,
         random_state=None,
-        n_jobs=None,
+        n_jobs=-1,
         missing_values=np.nan,
         add_indicator=False,
         keep_empty_features=False,

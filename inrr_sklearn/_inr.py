@@ -114,8 +114,9 @@ class INRImputer(_BaseTorchImputer):
         does not predict the held-out entries clearly better than the column means
         (by two standard errors of the per-entry difference of squared errors);
         else, under a per-column scaling (tables), each column whose own held-out
-        entries the model does not predict clearly better than its mean, and under
-        the global scaling (images) each column where it is clearly worse. A SIREN
+        entries (at least 5) the model does not predict clearly better than its
+        mean, and under the global scaling (images) each column where it is
+        clearly worse. A SIREN
         on a table whose row order means nothing is the usual cause: use
         :class:`BlendImputer` for tables.
     n_features_in_ : int

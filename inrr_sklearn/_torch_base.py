@@ -186,10 +186,14 @@ class _BaseTorchImputer(_BaseImputer):
     # _means_beat_model); 0 keeps any model that is lower at all.
     _mean_fallback_z = 0.0
     # Judge the fallback column by column too (see _columns_falling_back), with this
-    # many standard errors (a column holds few validation entries: 2 would send most
-    # columns of a small table to their means).
+    # many standard errors.
     _per_column_fallback = False
-    _column_fallback_z = 1.0
+    _column_fallback_z = 2.0
+    # Judged strictly, a column with fewer validation entries than this cannot show
+    # that the model beats its mean: it takes the mean (Grunfeld's
+    # 20 x 33 panel has 1 or 2 a column, and models 8 times worse than the mean
+    # passed on one lucky entry).
+    _column_evidence = 5
 
     def _build_model(self, shape, generator):
         raise NotImplementedError
@@ -333,9 +337,12 @@ class _BaseTorchImputer(_BaseImputer):
         a column does not depend on its scale): under a per-column scaling (tables)
         every column whose model is not clearly better than its mean; under one
         global scaling (images, where a column holds a few validation entries and a
-        column of means would be a visible stripe) every column whose model is
-        clearly worse than its mean, so that a column too narrow to matter in the
-        global loss is not left worse than its mean.
+        column of means would be a visible stripe, even on a texture the SIREN fits
+        only a little better than the means) every column whose model is clearly
+        worse than its mean, so that a column too narrow to matter in the global
+        loss is not left worse than its mean. Under a per-column scaling a
+        column with fewer than ``_column_evidence`` validation entries takes its
+        mean: the model cannot show it does better.
         """
         n_cols = X.shape[1]
         if self._means_beat_model(X, scaling, train_entries, validation, completion):
@@ -350,14 +357,16 @@ class _BaseTorchImputer(_BaseImputer):
         strict = scaling_kind in ("per_column", "standard")
         for j in range(n_cols):
             d = gain[validation[:, j], j]
-            if d.size == 0:
-                falls_back[j] = strict and counts[j] > 0  # no evidence: the mean
+            if strict and d.size < self._column_evidence:
+                falls_back[j] = counts[j] > 0  # too little evidence: the mean
                 continue
-            margin = z * d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else 0.0
+            if d.size < 2:
+                continue  # (global scaling) no evidence against the model
+            margin = z * d.std(ddof=1) / np.sqrt(d.size)
             if strict:
                 falls_back[j] = d.mean() > -margin  # not clearly better
             else:
-                falls_back[j] = d.size > 1 and d.mean() > margin  # clearly worse
+                falls_back[j] = d.mean() > margin  # clearly worse
         return falls_back
 
     def _squared_error_gain(self, X, scaling, train_entries, validation, completion):
