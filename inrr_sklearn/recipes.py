@@ -94,6 +94,8 @@ def image_imputer(method="blend", *, n_channels=1, **params):
             n_splits=1,
             average_fits=[BLEND_MODEL],
             random_state=params.get("random_state"),
+            # One heavy candidate: a worker process would only take threads from it.
+            n_jobs=1,
         )
     model, _, reg_names = method.lower().partition("+")
     try:

@@ -116,8 +116,10 @@ def test_16_bit_colour_png_without_opencv_warns(io, tmp_path, monkeypatch):
 
 def test_write_image_refuses_what_it_cannot_write(io, tmp_path):
     image = np.zeros((4, 4))
-    with pytest.raises(ValueError, match="uint8 or uint16"):
+    with pytest.raises(ValueError, match="only TIFF holds"):
         write_image(tmp_path / "a.png", image, dtype=np.float32)
+    with pytest.raises(ValueError, match="uint8, uint16 or float32"):
+        write_image(tmp_path / "a.tif", image, dtype=np.int32)
     with pytest.raises(ValueError, match="JPG holds 8 bits"):
         write_image(tmp_path / "a.jpg", image, dtype=np.uint16)
     with pytest.raises(ValueError, match="NaN"):
