@@ -13,7 +13,7 @@ Unordered data: ``load_diabetes`` (442 x 10), ``load_wine`` (178 x 13), ``load_i
 functions of two latent variables, noise 0.1). Time-ordered data (rows in time order):
 statsmodels' ``macrodata`` (203 quarters x 12 series), ``elnino`` (61 years x 12
 months) and Grunfeld's investment panel (20 years x 11 firms x 3 series, as 20 x 33),
-when statsmodels is installed (``pip install statsmodels``), and two generated panels
+when statsmodels is installed (``pip install -e ".[bench]"``), and two generated panels
 (``panel``: trend, seasonality and three shared AR(1) factors, each series in its own
 units), 120 months x 20 and 200 quarters x 10. Missing patterns: MCAR at 10 / 30 / 50
 % and a self-masking missing-not-at-random pattern (an entry above its column's 70th

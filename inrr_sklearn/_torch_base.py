@@ -194,6 +194,10 @@ class _BaseTorchImputer(_BaseImputer):
     # 20 x 33 panel has 1 or 2 a column, and models 8 times worse than the mean
     # passed on one lucky entry).
     _column_evidence = 5
+    # A matrix with fewer columns than this is judged as a table (strictly) even under
+    # one global scaling: no image is this narrow, and on a 4-column table (iris) a
+    # column the model fits worse than its mean hides in the global error.
+    _table_columns = 32
 
     def _build_model(self, shape, generator):
         raise NotImplementedError
@@ -340,9 +344,10 @@ class _BaseTorchImputer(_BaseImputer):
         column of means would be a visible stripe, even on a texture the SIREN fits
         only a little better than the means) every column whose model is clearly
         worse than its mean, so that a column too narrow to matter in the global
-        loss is not left worse than its mean. Under a per-column scaling a
-        column with fewer than ``_column_evidence`` validation entries takes its
-        mean: the model cannot show it does better.
+        loss is not left worse than its mean. A matrix of fewer than
+        ``_table_columns`` columns is judged as a table whatever its scaling. Judged
+        as a table, a column with fewer than ``_column_evidence`` validation entries
+        takes its mean: the model cannot show it does better.
         """
         n_cols = X.shape[1]
         if self._means_beat_model(X, scaling, train_entries, validation, completion):
@@ -354,7 +359,9 @@ class _BaseTorchImputer(_BaseImputer):
         )
         z = self._column_fallback_z
         falls_back = np.zeros(n_cols, dtype=bool)
-        strict = scaling_kind in ("per_column", "standard")
+        strict = (
+            scaling_kind in ("per_column", "standard") or n_cols < self._table_columns
+        )
         for j in range(n_cols):
             d = gain[validation[:, j], j]
             if strict and d.size < self._column_evidence:

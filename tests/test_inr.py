@@ -254,3 +254,18 @@ def test_columns_the_model_does_not_beat_fall_back_to_their_means_by_name():
     assert imp.mean_fallback_.tolist() == [False, False, True]
     missing = np.isnan(X[:, 2])
     np.testing.assert_allclose(completed[missing, 2], np.nanmean(X[:, 2]), rtol=1e-12)
+
+
+def test_a_narrow_table_is_judged_column_by_column_under_one_global_scale():
+    # Three columns of one spread: scaling="auto" keeps one global scale, as for an
+    # image, but a matrix this narrow is a table, and a column of noise that the
+    # SIREN fits worse than its mean takes the mean (images are judged leniently).
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 200)
+    X = np.column_stack([np.sin(3 * t), np.cos(2 * t), 0.5 * rng.normal(size=200)])
+    X[rng.random(X.shape) < 0.3] = np.nan
+    imp = INRImputer(hidden_layer_sizes=(32, 32), max_iter=400, random_state=0)
+    with pytest.warns(UserWarning, match=r"columns \[2\] are completed"):
+        imp.fit_transform(X)
+    assert imp.scaling_ == "global"
+    assert imp.mean_fallback_.tolist() == [False, False, True]
