@@ -11,8 +11,10 @@ n = 64, 128, 256, 512. Tables: ``DMFImputer(reg=INRR())`` at its defaults on ran
 tables (30 % missing). Each estimator runs ``--steps`` steps with early stopping off,
 after one untimed warm-up fit of 2 steps; seconds per step = fit time / steps. The
 last column bounds a fit at the default ``max_iter`` (early stopping usually ends it
-sooner). ``BlendImputer()`` is timed as a whole fit + transform. Writes
-``docs/speed_sizes_<device>.md``.
+sooner). ``BlendImputer()`` on tables and ``image_imputer()`` (the recommended image
+call: two INR + TV fits and a biharmonic fill) on ``--recipe-sizes`` images are timed
+as a whole fit + transform (the first blend also starts joblib's worker processes).
+Writes ``docs/speed_sizes_<device>.md``.
 """
 
 import argparse
@@ -25,7 +27,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from inrr_sklearn import INRR, TV, BlendImputer, DMFImputer, INRImputer
+from inrr_sklearn import INRR, TV, BlendImputer, DMFImputer, INRImputer, image_imputer
 
 IMAGE_SIZES = (64, 128, 256, 512)
 TABLE_SHAPES = ((1_000, 20), (10_000, 20), (100_000, 50))
@@ -57,6 +59,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument(
+        "--recipe-sizes", type=int, nargs="*", default=[128], metavar="N"
+    )
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -110,6 +115,13 @@ def main(argv=None):
         BlendImputer(random_state=0).fit_transform(X)
         seconds = time.perf_counter() - start
         lines.append(f"| BlendImputer() | {shape[0]:,} x {shape[1]} | {seconds:.1f} |")
+        print(lines[-1], flush=True)
+    for n in args.recipe_sizes:
+        X = _image(n, rng)
+        start = time.perf_counter()
+        image_imputer(random_state=0, device=args.device).fit_transform(X)
+        seconds = time.perf_counter() - start
+        lines.append(f"| image_imputer() | {n} x {n} | {seconds:.1f} |")
         print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
     out = Path(args.docs) / f"speed_sizes_{device.type}.md"
