@@ -10,9 +10,11 @@ I/O and metrics), ``nn`` (the torch modules), ``training`` (the training loop),
 ``exceptions``, ``plotting`` (the paper's figures) and ``cli`` (the ``inrr-sklearn``
 command).
 
-Layers, each importing only from those before it: ``exceptions``, ``nn``,
+Layers, each importing only from its own and those before it (checked by
+``tests/test_layout.py``): the helpers (``_version``, ``_utils``, ``exceptions``,
+``_validation``, ``_scaling``, ``nn``, ``model_selection``, ``masks``, ``image``);
 ``training``; ``regularizers``; the estimators (``_base``, ``_torch_base`` and one
-module per imputer); ``recipes``; ``cli``, ``demo``, ``plotting``.
+module per imputer); ``recipes``; ``cli``, ``demo``, ``plotting`` and this root.
 """
 
 from inrr_sklearn._blend import BlendImputer

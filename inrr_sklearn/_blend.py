@@ -2,11 +2,10 @@
 
 The recommended imputer for tables. ``fit`` hides seeded disjoint fractions of the
 observed entries in turn, fits every candidate imputer on what is left, and learns
-convex weights
-(non-negative, summing to one) that minimise the error on the hidden entries, in
-column-standard-deviation units (a super learner, stacking on one hold-out split). The
-candidates with a non-zero weight are then refitted on all observed entries, and the
-completion is the weighted sum of theirs. ``cv_results_`` records each candidate's
+convex weights (non-negative, summing to one) that minimise the error on all the
+hidden entries together, in column-standard-deviation units (a super learner: stacking
+on held-out entries). The candidates with a weight of at least ``_MIN_WEIGHT`` are then
+refitted on all observed entries, and the completion is the weighted sum of theirs. ``cv_results_`` records each candidate's
 held-out error and weight, as scikit-learn's ``*CV`` estimators do.
 """
 
@@ -25,6 +24,7 @@ from sklearn.utils import check_random_state
 
 from inrr_sklearn._base import _BaseImputer, document_contract
 from inrr_sklearn._dmf import DMFImputer
+from inrr_sklearn._scaling import column_moments
 from inrr_sklearn._softimpute import SoftImputer
 from inrr_sklearn._utils import Interval, StrOptions, _BaseComposition
 from inrr_sklearn.model_selection import split_observed
@@ -226,7 +226,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
     Attributes
     ----------
     estimators_ : dict of str to imputer
-        The candidates with a non-zero weight, refitted on all observed entries
+        The candidates with a weight of at least 0.001, refitted on all observed entries
         (without refit: as fitted without the held-out entries).
     weights_ : dict of str to float
         Their weights (summing to one).
@@ -351,15 +351,13 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             )
         folds = self._hide(observed, rng, X)
         if not folds:  # too small to hold anything out: equal weights
-            return self._publish_blend(X, observed, candidates, names, None, None, None)
+            return self._publish_blend(X, candidates, names, None, None, None)
         fits = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_complete)(name, est, np.where(hidden, np.nan, X))
             for hidden in folds
             for name, est in candidates
         )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            std = np.nanstd(X, axis=0)
-        std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        _, std = column_moments(X, observed)
         n = len(candidates)
         truth = np.concatenate([(X / std)[hidden] for hidden in folds])
         predictions = np.vstack(
@@ -373,13 +371,9 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         errors = np.sqrt(np.mean((predictions - truth[:, None]) ** 2, axis=0))
         weights = _convex_least_squares(predictions, truth)
         blend = float(np.sqrt(np.mean((predictions @ weights - truth) ** 2)))
-        return self._publish_blend(
-            X, observed, candidates, names, weights, errors, blend, fits
-        )
+        return self._publish_blend(X, candidates, names, weights, errors, blend, fits)
 
-    def _publish_blend(
-        self, X, observed, candidates, names, weights, errors, blend, fits=None
-    ):
+    def _publish_blend(self, X, candidates, names, weights, errors, blend, fits=None):
         """Refit the weighted candidates on all observed entries (or take the first
         held-out set's ``fits`` when ``refit=False``), average the candidates named
         in ``average_fits`` with their held-out fits; set the attributes; return
@@ -417,7 +411,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         self.weights_ = {names[k]: float(w) for k, w in zip(keep, kept, strict=True)}
         return sum(w * c for w, (_, c) in zip(kept, refits, strict=True))
 
-    def _hide(self, observed, rng, X=None):
+    def _hide(self, observed, rng, X):
         """The held-out sets: :func:`~inrr_sklearn.model_selection.split_observed`
         with ``n_splits`` resolved (an empty list if none can be hidden)."""
         n_observed = int(observed.sum())
@@ -431,7 +425,8 @@ class BlendImputer(_BaseImputer, _BaseComposition):
                     max(3, _SPLIT_COLUMNS // observed.shape[1]),
                 )
             else:
-                n_splits = int(np.clip(-(-_ENOUGH_HELDOUT // max(n_hide, 1)), 1, 5))
+                n_splits = -(-_ENOUGH_HELDOUT // max(n_hide, 1))
+                n_splits = int(np.clip(n_splits, 1, _AUTO_SPLITS))
         if n_splits < 1:
             return []
         return split_observed(

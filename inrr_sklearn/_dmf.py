@@ -5,7 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from inrr_sklearn._torch_base import _BaseTorchImputer, _document_shared_parameters
+from inrr_sklearn._torch_base import (
+    _BaseTorchImputer,
+    _document_shared_parameters,
+    observed_column_means,
+)
 from inrr_sklearn._utils import Interval
 from inrr_sklearn.nn import DMFNet
 from inrr_sklearn.regularizers import INRR
@@ -54,8 +58,13 @@ class DMFImputer(_BaseTorchImputer):
         The trained factors, on CPU.
     reg_, penalty_, n_iter_, loss_curve_, validation_scores_, best_validation_score_
         As in :class:`INRImputer`.
-    early_stopping_, device_, scaling_, mean_fallback_, n_features_in_
+    early_stopping_, device_, scaling_, n_features_in_
         As in :class:`INRImputer`.
+    mean_fallback_ : ndarray of bool of shape (n_features,)
+        All True when the trained factors do not predict the held-out entries
+        better than the column means (then every column takes its mean, with a
+        warning; only with early stopping), else all False. Unlike
+        :class:`INRImputer`, DMF is not judged column by column.
     feature_names_in_, indicator_, history_
         As in :class:`INRImputer`.
 
@@ -198,7 +207,7 @@ class DMFImputer(_BaseTorchImputer):
     def _complete(self, model, inputs):
         return model()
 
-    def _complete_new(self, X, observed):
+    def _complete_new_with_model(self, X, observed):
         with torch.no_grad():
             V = self.model_.column_side().double().numpy()  # (r, n)
         Z = np.where(observed, self._scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)
@@ -217,14 +226,5 @@ class DMFImputer(_BaseTorchImputer):
         completion = self._scaling.from_scaled(codes @ V)
         empty = ~observed.any(axis=1)
         if empty.any():  # nothing to fold in: the fitted observed column means
-            completion[empty] = self._column_means()
+            completion[empty] = observed_column_means(self._X_fit, self._observed_fit)
         return completion
-
-    def _column_means(self):
-        """Mean of each column's observed entries in ``fit`` (data units)."""
-        values = np.where(self._observed_fit, self._X_fit, np.nan).astype(np.float64)
-        counts = self._observed_fit.sum(axis=0)
-        sums = np.nansum(values, axis=0)
-        means = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-        whole = np.nansum(values) / self._observed_fit.sum()
-        return np.where(counts > 0, means, whole)

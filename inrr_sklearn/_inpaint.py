@@ -9,6 +9,7 @@ import numpy as np
 
 from inrr_sklearn._base import _BaseImputer, document_contract
 from inrr_sklearn._utils import Interval, StrOptions
+from inrr_sklearn._validation import pixel_shape
 
 __all__ = ["CLASSICAL_METHODS", "InpaintImputer", "classical_inpaint"]
 
@@ -170,11 +171,7 @@ class InpaintImputer(_BaseImputer):
         self.n_channels = n_channels
 
     def _fit_completion(self, X, observed):
-        if X.shape[1] % self.n_channels:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, not a multiple of n_channels="
-                f"{self.n_channels}."
-            )
+        pixel_shape(X, self.n_channels)
         return self._complete_new(X, observed)
 
     def _complete_new(self, X, observed):
@@ -185,7 +182,7 @@ class InpaintImputer(_BaseImputer):
         values = X[observed].astype(np.float64)
         low, high = values.min(), values.max()
         span = high - low if high > low else 1.0
-        shape = (X.shape[0], X.shape[1] // self.n_channels, self.n_channels)
+        shape = pixel_shape(X, self.n_channels)
         unit = ((np.where(observed, X, low) - low) / span).reshape(shape)
         pixel_observed = observed.reshape(shape).all(axis=2)
         completed = classical_inpaint(

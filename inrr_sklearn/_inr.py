@@ -19,6 +19,7 @@ from inrr_sklearn._utils import (
     make_generator,
     resolve_device,
 )
+from inrr_sklearn._validation import pixel_shape
 from inrr_sklearn.nn import SirenNet
 from inrr_sklearn.regularizers import INRR
 
@@ -113,12 +114,14 @@ class INRImputer(_BaseTorchImputer):
         warning naming them (only with early stopping): every column when the model
         does not predict the held-out entries clearly better than the column means
         (by two standard errors of the per-entry difference of squared errors);
-        else, under a per-column scaling (tables), each column whose own held-out
-        entries (at least 5) the model does not predict clearly better than its
-        mean, and under the global scaling (images) each column where it is
-        clearly worse. A SIREN
-        on a table whose row order means nothing is the usual cause: use
-        :class:`BlendImputer` for tables.
+        else, on a table (a per-column scaling, or fewer than 32 columns), each
+        column that the model does not predict clearly better than its mean on
+        the column's own held-out entries, and each column with fewer than 5 of
+        them (too few to show it); on an image (one global scaling, 32 columns or
+        more) each column where the model is clearly worse. ``transform`` of new
+        rows completes these columns with the same means. A SIREN on a table whose
+        row order means nothing is the usual cause: use :class:`BlendImputer` for
+        tables.
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -158,7 +161,7 @@ class INRImputer(_BaseTorchImputer):
     one (INRR's tiny networks too) and trains ``refit_max_iter`` more steps on the
     observed entries of both, with the fitted scaling and the same rules (early
     stopping, regularizer). It costs ``refit_max_iter`` steps on
-    :math:`(m + m') \times n` entries, is deterministic for an integer
+    :math:`(m + m') \\times n` entries, is deterministic for an integer
     ``random_state`` and leaves the fitted estimator unchanged. The defaults are
     chosen by measurement for about a minute of CPU at 128 x 128 (see the benchmarks);
     :meth:`paper` gives the authors' configuration.
@@ -326,7 +329,7 @@ class INRImputer(_BaseTorchImputer):
             )
         if self.fill_prior is None or self.fill_prior_weight == 0:
             return None
-        shape = (X.shape[0], X.shape[1] // self.n_channels, self.n_channels)
+        shape = pixel_shape(X, self.n_channels)
         hole = ~observed.reshape(shape).all(axis=2)  # as InpaintImputer sees it
         depth = ndimage.distance_transform_edt(hole)
         labels, n_holes = ndimage.label(hole)
@@ -372,7 +375,7 @@ class INRImputer(_BaseTorchImputer):
         # (n_rows * W, C) -> (n_rows, W * C): channel fastest, as image.reshape(H, W * C).
         return model(coords).reshape(n_rows, -1)
 
-    def _complete_new(self, X, observed):
+    def _complete_new_with_model(self, X, observed):
         """Warm-started joint refit over the fitted rows and the new ones (see Notes)."""
         X_joint = np.vstack([self._X_fit.astype(np.float64), X.astype(np.float64)])
         observed_joint = np.vstack([self._observed_fit, observed])

@@ -53,6 +53,19 @@ _AUTO_SPAN_RATIO = 100.0
 _FLOAT32_RESOLUTION = 1e-6
 
 
+def column_moments(X, observed):
+    """Mean and standard deviation of each column's observed entries, for
+    standardising a table: 0 and 1 where a column has none, 1 where it is constant."""
+    values = np.where(observed, X, np.nan).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        mean = np.nanmean(values, axis=0)
+        std = np.nanstd(values, axis=0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+    return mean, std
+
+
 def resolve_scaling(kind, X, observed):
     """The scaling ``"auto"`` stands for on this matrix (other kinds unchanged).
 
@@ -90,6 +103,12 @@ def fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
     their largest magnitude, so that neither 1e300 nor 1e-300 overflows or underflows.
     """
     n_cols = X.shape[1]
+    if kind == "none":
+        return Scaling(
+            offset=np.zeros((1, n_cols)),
+            span=np.ones((1, n_cols)),
+            constant=np.full((1, n_cols), np.nan),
+        )
     values = np.where(observed, X, np.nan).astype(np.float64)
     unit = float(np.nanmax(np.abs(values)))
     unit = unit if unit > 0 else 1.0
@@ -109,12 +128,6 @@ def fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
                 hi = np.where(np.isnan(c := np.nanmax(V, 0, keepdims=True)), hi, c)
             span = np.broadcast_to((hi - lo) / (high - low), (1, n_cols))
             offset = np.broadcast_to(lo - low * span, (1, n_cols))
-    if kind == "none":
-        return Scaling(
-            offset=np.zeros((1, n_cols)),
-            span=np.ones((1, n_cols)),
-            constant=np.full((1, n_cols), np.nan),
-        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
         first = np.nanmin(values, axis=0, keepdims=True)  # exact observed values

@@ -6,12 +6,12 @@ provides it with the scikit-learn API (fancyimpute no longer installs with curre
 scikit-learn), so it is written here, in a few lines of numpy.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
 from inrr_sklearn._base import _BaseImputer, document_contract
+from inrr_sklearn._scaling import column_moments
 from inrr_sklearn._utils import Interval
 
 
@@ -98,13 +98,7 @@ class SoftImputer(_BaseImputer):
 
     def _fit_completion(self, X, observed):
         X = X.astype(np.float64)
-        values = np.where(observed, X, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-            mean = np.nanmean(values, axis=0)
-            std = np.nanstd(values, axis=0)
-        self._mean = np.where(np.isfinite(mean), mean, 0.0)
-        self._std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        self._mean, self._std = column_moments(X, observed)
         Y = np.where(observed, (X - self._mean) / self._std, 0.0)
         Z = Y
         shrink = self.shrinkage * np.linalg.norm(Y, 2)

@@ -14,7 +14,8 @@ Subclasses provide the model: ``_build_model(shape, generator)`` returns an
 units) for the inputs prepared by ``_model_inputs(shape, device)``, and
 ``_architecture()`` names the parameters that fix the model's shapes (a warm start
 refuses to continue when one of them changed). A subclass that can complete a matrix
-other than the fitted one overrides ``_complete_new``.
+other than the fitted one overrides ``_complete_new_with_model`` (the columns that
+fell back to their means in ``fit`` take those means on new data too).
 """
 
 import copy
@@ -31,6 +32,7 @@ from sklearn.utils import check_random_state
 from inrr_sklearn._base import CONTRACT_PARAMETERS, _BaseImputer, document_parameters
 from inrr_sklearn._scaling import fit_scaling, resolve_scaling
 from inrr_sklearn._utils import Interval, StrOptions, make_generator, resolve_device
+from inrr_sklearn._validation import pixel_shape
 from inrr_sklearn.exceptions import DivergenceError
 from inrr_sklearn.model_selection import split_observed
 from inrr_sklearn.regularizers import BaseRegularizer, Penalty
@@ -45,8 +47,8 @@ from inrr_sklearn.training import (
     train,
 )
 
-# The parameters both torch imputers share, documented once; ``{name}`` is filled with
-# each imputer's default by ``_document_shared_parameters``.
+# The parameters both torch imputers share, documented once; each ``{<parameter>}`` is
+# filled with the imputer's default by ``_document_shared_parameters``.
 TORCH_PARAMETERS = """\
 max_iter : int, default={max_iter}
     Maximum number of full-batch Adam steps.
@@ -112,6 +114,16 @@ record_every : int or None, default={record_every}
 # A completed value further than this many observed ranges outside its column's
 # observed values means the fit went wild (no early stopping to catch it).
 _WILD_RANGES = 10.0
+
+
+def observed_column_means(X, observed):
+    """Mean of each column's observed entries (data units, float64); the whole
+    matrix's observed mean for a column with none."""
+    values = np.where(observed, X, np.nan).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        means = np.nanmean(values, axis=0)
+    return np.where(np.isnan(means), np.nanmean(values), means)
 
 
 def _document_shared_parameters(cls):
@@ -180,7 +192,6 @@ class _BaseTorchImputer(_BaseImputer):
         self.record_every = record_every
 
     # ------------------------------------------------------------------ subclass hooks
-    _output_low_high = (0.0, 1.0)  # range the scaled observed values are mapped onto
     # The model is kept over the column means only when its validation error is lower
     # by more than this many standard errors of the per-entry difference (see
     # _means_beat_model); 0 keeps any model that is lower at all.
@@ -200,6 +211,15 @@ class _BaseTorchImputer(_BaseImputer):
     _table_columns = 32
 
     def _build_model(self, shape, generator):
+        raise NotImplementedError
+
+    def _complete_new(self, X, observed):
+        """The model's completion of new data, with the columns that fell back to
+        their means in ``fit`` completed with those means here too."""
+        completion = self._complete_new_with_model(X, observed)
+        return np.where(self.mean_fallback_, self._fallback_values, completion)
+
+    def _complete_new_with_model(self, X, observed):
         raise NotImplementedError
 
     def _model_inputs(self, shape, device):
@@ -228,11 +248,7 @@ class _BaseTorchImputer(_BaseImputer):
         warm = self.warm_start and hasattr(self, "model_")
         if warm:
             self._check_warm_start(X)
-        if X.shape[1] % self.n_channels:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, not a multiple of n_channels="
-                f"{self.n_channels}; pass an (H, W, C) image as X.reshape(H, W * C)."
-            )
+        pixel_shape(X, self.n_channels)
         device = resolve_device(self.device)
         if self.cuda_graph is True and device.type != "cuda":
             raise ValueError(
@@ -243,12 +259,16 @@ class _BaseTorchImputer(_BaseImputer):
         generator = make_generator(rng)
         scaling_kind = resolve_scaling(self.scaling, X, observed)
         self._check_values(X, observed, scaling_kind)
-        scaling = fit_scaling(X, observed, scaling_kind, self._output_low_high)
+        scaling = fit_scaling(X, observed, scaling_kind)
         train_entries, validation = self._split(observed, rng)
         if warm:  # a copy: a failed refit leaves the fitted model untouched
             model = copy.deepcopy(self.model_)
         else:
-            model = self._build_model(X.shape, generator)
+            # Modules draw a default initialisation from torch's global generator
+            # before _build_model redraws it from ours: leave the user's global
+            # stream as it was.
+            with torch.random.fork_rng(devices=[]):
+                model = self._build_model(X.shape, generator)
         reg = None if self.reg is None else clone(self.reg)
         penalty = self._build_penalty(
             reg, X.shape, train_entries, generator, self.penalty_ if warm else None
@@ -264,18 +284,13 @@ class _BaseTorchImputer(_BaseImputer):
             falls_back = self._columns_falling_back(
                 X, scaling_kind, scaling, train_entries, validation, completion
             )
-        if falls_back.any():  # column means (the whole mean for all-missing columns)
-            values = np.where(observed, X, np.nan).astype(np.float64)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                means = np.nanmean(values, axis=0)
-            means = np.where(np.isnan(means), np.nanmean(values), means)
-            # (through the scaling so that constant columns keep their exact value)
-            completion = np.where(
-                falls_back,
-                scaling.from_scaled(scaling.to_scaled(np.broadcast_to(means, X.shape))),
-                completion,
-            )
+        # Column means (the whole mean for all-missing columns), through the scaling
+        # so that constant columns keep their exact value.
+        fallback_values = scaling.from_scaled(
+            scaling.to_scaled(observed_column_means(X, observed)[None, :])
+        )
+        if falls_back.any():
+            completion = np.where(falls_back, fallback_values, completion)
             self._warn_fallback(falls_back)
         if validation is None and not run.result.interrupted:
             self._warn_if_wild(X, observed, completion)
@@ -298,6 +313,7 @@ class _BaseTorchImputer(_BaseImputer):
         if self.record_every is not None:
             self.history_ = run.history
         self._architecture_fit = self._architecture()
+        self._fallback_values = fallback_values
         self._scaling = scaling
         self.mean_fallback_ = falls_back
         self._report(run.result)
@@ -434,12 +450,13 @@ class _BaseTorchImputer(_BaseImputer):
         """The built regularizer (on CPU), started from ``previous`` where it fits."""
         if reg is None:
             return None
-        return reg.build(
-            self._reg_shape(shape),
-            n_observed=int(train_entries.sum()),
-            generator=generator,
-            previous=previous,
-        )
+        with torch.random.fork_rng(devices=[]):  # (as for the model)
+            return reg.build(
+                self._reg_shape(shape),
+                n_observed=int(train_entries.sum()),
+                generator=generator,
+                previous=previous,
+            )
 
     def _check_warm_start(self, X):
         if X.shape != self._X_fit.shape:

@@ -105,7 +105,7 @@ def check_mask(mask, X, missing):
 
 def check_missing_values_type(X, missing_values):
     """Refuse a placeholder that cannot occur in a numeric matrix (a string)."""
-    if not placeholder_is_nan(missing_values) and isinstance(missing_values, str):
+    if isinstance(missing_values, str):
         raise ValueError(
             "'X' and 'missing_values' types are expected to be both numerical. Got "
             f"X.dtype={X.dtype} and missing_values={missing_values!r}, a string: "
@@ -159,3 +159,14 @@ def observed_mask(X, y, mask, missing_values):
     if mask is None:
         return ~missing
     return check_mask(mask, X, missing)
+
+
+def pixel_shape(X, n_channels):
+    """``(H, W, C)``: the image that ``X = image.reshape(H, W * C)`` holds, with
+    ``C = n_channels``; a clear error when the columns do not split into channels."""
+    if X.shape[1] % n_channels:
+        raise ValueError(
+            f"X has {X.shape[1]} columns, not a multiple of n_channels={n_channels}; "
+            "pass an (H, W, C) image as X.reshape(H, W * C)."
+        )
+    return (X.shape[0], X.shape[1] // n_channels, n_channels)

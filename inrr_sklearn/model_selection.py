@@ -26,6 +26,8 @@ import numpy as np
 from scipy import ndimage
 from sklearn.utils import check_random_state
 
+from inrr_sklearn._scaling import column_moments
+
 __all__ = ["heldout_rmse", "hide_observed", "neg_heldout_rmse", "split_observed"]
 
 
@@ -158,12 +160,7 @@ def _tilt(z, target, bound=4.0):
 def _low_rank_prediction(X, observed, rank=5, n_iter=5):
     """Standardised entries predicted by a rank-``rank`` SVD of the table,
     completed iteratively (a few hard-impute rounds from the column means)."""
-    values = np.where(observed, X, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(values, axis=0)
-        std = np.nanstd(values, axis=0)
-    mean = np.where(np.isfinite(mean), mean, 0.0)
-    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+    mean, std = column_moments(X, observed)
     Z = np.where(observed, (np.where(observed, X, 0.0) - mean) / std, 0.0)
     rank = max(1, min(rank, min(X.shape) // 2))
     filled = Z

@@ -142,7 +142,8 @@ def test_without_refit_the_held_out_fits_complete_the_table(table):
 )
 def test_auto_splits_follow_the_table_size(shape, n_splits):
     observed = np.ones(shape, dtype=bool)
-    folds = BlendImputer(holdout="random")._hide(observed, np.random.RandomState(0))
+    X = np.zeros(shape)
+    folds = BlendImputer(holdout="random")._hide(observed, np.random.RandomState(0), X)
     assert len(folds) == n_splits
     n_hide = round(0.1 * observed.size)
     assert all(f.sum() == n_hide for f in folds)

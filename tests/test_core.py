@@ -453,6 +453,29 @@ def test_a_model_worse_than_column_means_falls_back_to_them():
     assert_allclose(completed[missing], means[missing])
 
 
+def test_columns_that_fell_back_take_their_fitted_means_on_new_rows():
+    rng = np.random.default_rng(0)
+    skewed = rng.exponential(size=(50, 6))
+    skewed[rng.random(skewed.shape) < 0.3] = np.nan
+    imp = IMPUTERS["inr"](early_stopping=True, max_iter=2, refit_max_iter=2)
+    with pytest.warns(UserWarning, match="column means"):
+        imp.fit(skewed[:40])
+    assert imp.mean_fallback_.all()
+    new = skewed[40:]
+    missing = np.isnan(new)
+    means = np.broadcast_to(np.nanmean(skewed[:40], axis=0), new.shape)
+    assert_allclose(imp.transform(new)[missing], means[missing])
+
+
+@both
+def test_fit_leaves_torch_global_random_stream_alone(make):
+    X = np.where(np.eye(12, 5) > 0, np.nan, np.arange(60.0).reshape(12, 5))
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    make(reg=INRR(**FAST_INRR), max_iter=3).fit(X)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
 @both
 def test_a_model_that_learns_keeps_its_completion(make):
     rng = np.random.default_rng(0)

@@ -36,6 +36,8 @@ class LoopState:
         The first diverged step (1-based), set by the divergence guard.
     final_loss : float or None
         The data term after the last update, when the guard measured it at the end.
+    interrupted : bool
+        Set when Ctrl-C ended training (the best iterate so far is kept).
     """
 
     def __init__(self, trainer) -> None:

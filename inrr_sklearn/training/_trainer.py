@@ -46,9 +46,10 @@ class Trainer:
     """Full-batch training of ``model`` (and ``penalty``) on weighted entries.
 
     Minimises :math:`\\sum_{ij} w_{ij} (X_{ij} - Y_{ij})^2 + R(X)` with
-    :math:`X = \\text{forward}()`, :math:`w` the training weights (summing to one over
-    the training entries) and :math:`R` the penalty applied to ``X`` viewed as
-    ``view_shape``.
+    :math:`X = \\text{forward}()`, :math:`w` the weights ``train_weight`` (the
+    imputers give the observed training entries weights summing to one, and a
+    ``fill_prior``'s entries weights of their own) and :math:`R` the penalty applied
+    to ``X`` viewed as ``view_shape``.
 
     Parameters
     ----------
