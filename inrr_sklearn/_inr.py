@@ -116,8 +116,9 @@ class INRImputer(_BaseTorchImputer):
         (by two standard errors of the per-entry difference of squared errors);
         else, on a table (a per-column scaling, or fewer than 32 columns), each
         column that the model does not predict clearly better than its mean on
-        the column's own held-out entries, and each column with fewer than 5 of
-        them (too few to show it); on an image (one global scaling, 32 columns or
+        the column's own held-out entries (at least 5; under a per-column scaling
+        a column with fewer takes its mean, too few to show the model better); on
+        an image (one global scaling, 32 columns or
         more) each column where the model is clearly worse. ``transform`` of new
         rows completes these columns with the same means. A SIREN on a table whose
         row order means nothing is the usual cause: use :class:`BlendImputer` for

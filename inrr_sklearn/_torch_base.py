@@ -361,9 +361,11 @@ class _BaseTorchImputer(_BaseImputer):
         only a little better than the means) every column whose model is clearly
         worse than its mean, so that a column too narrow to matter in the global
         loss is not left worse than its mean. A matrix of fewer than
-        ``_table_columns`` columns is judged as a table whatever its scaling. Judged
-        as a table, a column with fewer than ``_column_evidence`` validation entries
-        takes its mean: the model cannot show it does better.
+        ``_table_columns`` columns is judged as a table whatever its scaling. A
+        column with fewer than ``_column_evidence`` validation entries (2 for an
+        image) is not judged on its own: under a per-column scaling it takes its
+        mean (the model cannot show it does better), under one global scale it
+        keeps the model.
         """
         n_cols = X.shape[1]
         if self._means_beat_model(X, scaling, train_entries, validation, completion):
@@ -375,16 +377,16 @@ class _BaseTorchImputer(_BaseImputer):
         )
         z = self._column_fallback_z
         falls_back = np.zeros(n_cols, dtype=bool)
-        strict = (
-            scaling_kind in ("per_column", "standard") or n_cols < self._table_columns
-        )
+        per_column = scaling_kind in ("per_column", "standard")
+        strict = per_column or n_cols < self._table_columns
         for j in range(n_cols):
             d = gain[validation[:, j], j]
-            if strict and d.size < self._column_evidence:
-                falls_back[j] = counts[j] > 0  # too little evidence: the mean
+            if d.size < (self._column_evidence if strict else 2):
+                # Too little evidence: under a per-column scaling the mean (the
+                # model's error in this column is its own), under one global scale
+                # the model (the whole-matrix judgement covers the column).
+                falls_back[j] = per_column and counts[j] > 0
                 continue
-            if d.size < 2:
-                continue  # (global scaling) no evidence against the model
             margin = z * d.std(ddof=1) / np.sqrt(d.size)
             if strict:
                 falls_back[j] = d.mean() > -margin  # not clearly better
