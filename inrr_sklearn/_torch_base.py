@@ -202,14 +202,16 @@ class _BaseTorchImputer(_BaseImputer):
     # many standard errors.
     _per_column_fallback = False
     _column_fallback_z = 2.0
-    # Judged strictly, a column with fewer validation entries than this cannot show
-    # that the model beats its mean: it takes the mean (Grunfeld's
-    # 20 x 33 panel has 1 or 2 a column, and models 8 times worse than the mean
-    # passed on one lucky entry).
+    # On a table, a column with fewer validation entries than this is not judged on
+    # its own: under a per-column scaling it cannot show that the model beats its mean
+    # and takes the mean (Grunfeld's 20 x 33 panel has 1 or 2 a column, and models 8
+    # times worse than the mean passed on one lucky entry); under one global scale it
+    # keeps the model.
     _column_evidence = 5
-    # A matrix with fewer columns than this is judged as a table (strictly) even under
-    # one global scaling: no image is this narrow, and on a 4-column table (iris) a
-    # column the model fits worse than its mean hides in the global error.
+    # A matrix with fewer columns than this is judged as a table (by two standard
+    # errors) even under one global scaling: no image is this narrow, and on a
+    # 4-column table (iris) a column the model fits worse than its mean hides in the
+    # global error.
     _table_columns = 32
 
     def _build_model(self, shape, generator):
