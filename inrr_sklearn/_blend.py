@@ -5,8 +5,9 @@ observed entries in turn, fits every candidate imputer on what is left, and lear
 convex weights (non-negative, summing to one) that minimise the error on all the
 hidden entries together, in column-standard-deviation units (a super learner: stacking
 on held-out entries). The candidates with a weight of at least ``_MIN_WEIGHT`` are then
-refitted on all observed entries, and the completion is the weighted sum of theirs. ``cv_results_`` records each candidate's
-held-out error and weight, as scikit-learn's ``*CV`` estimators do.
+refitted on all observed entries, and the completion is the weighted sum of theirs.
+``cv_results_`` records each candidate's held-out error and weight, as scikit-learn's
+``*CV`` estimators do.
 """
 
 import warnings
@@ -181,7 +182,8 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         set costs a model per column in some candidates); else as many as hold
         2,000 entries together, between 1 and 5. Chosen on the 72 cells of
         ``benchmarks/bench_tabular.py``: the blend beat every peer in 46 with 3 sets,
-        50 with these (largest loss +45.7 % then, +26.6 % now); larger tables need
+        50 with these (largest loss +45.7 % and +26.6 % when chosen; +33.1 % in
+        the regenerated page, with today's cheaper candidates); larger tables need
         fewer sets for steady weights, and each set costs a fit of every candidate.
     holdout : {"matched", "random", "mask"}, default="matched"
         Shape of the held-out sets. ``"matched"``: drawn to look like the missing
@@ -226,8 +228,8 @@ class BlendImputer(_BaseImputer, _BaseComposition):
     Attributes
     ----------
     estimators_ : dict of str to imputer
-        The candidates with a weight of at least 0.001, refitted on all observed entries
-        (without refit: as fitted without the held-out entries).
+        The candidates with a weight of at least 0.001, refitted on all observed
+        entries (without refit: as fitted without the held-out entries).
     weights_ : dict of str to float
         Their weights (summing to one).
     cv_results_ : dict of str to list

@@ -131,8 +131,8 @@ def _matched_order(X, observed, rng):
         seen = observed[:, j]
         if not seen.any():
             continue
-        tilt = np.zeros(int(seen.sum()))
-        if (~seen).any() and seen.sum() >= 5:
+        tilt = np.zeros(counts[j])
+        if counts[j] < n_rows and counts[j] >= 5:
             tilt = _tilt(z[seen, j], z[~seen, j].mean()) * z[seen, j]
             tilt -= tilt.max()
         column = np.exp(tilt)
