@@ -58,8 +58,9 @@ class INRImputer(_BaseTorchImputer):
         matrix, or a column whose observed entries (two or more with ``"global"``)
         are all equal, is completed with that constant.
     refit_max_iter : int, default=200
-        Steps of the warm-started joint refit that completes new rows in
-        ``transform`` (see Notes).
+        Steps of a warm-started refit: the joint refit that completes new rows in
+        ``transform`` (see Notes), and the refit on all observed entries of a
+        ``BlendImputer(refit="warm")`` that starts from the held-out fit.
     init : {"default", "paper"}, default="default"
         SIREN initialisation. Both draw the sine weights as the SIREN paper does;
         ``"default"`` draws the biases and the linear head as ``torch.nn.Linear``,

@@ -208,3 +208,27 @@ def test_average_fits_averages_the_refit_with_the_held_out_fits(table):
     assert not np.allclose(imp.transform(X_nan)[missing], refit[missing])
     with pytest.raises(ValueError, match="average_fits names"):
         BlendImputer([("dmf", dmf)], average_fits=["inr"]).fit(X_nan)
+
+
+def test_warm_refit_continues_the_held_out_fit(table):
+    from inrr_sklearn import INRImputer
+
+    _, X_nan, missing = table
+    inr = INRImputer(
+        hidden_layer_sizes=(8, 8), max_iter=30, refit_max_iter=7,
+        early_stopping=False, random_state=0,
+    )  # fmt: skip
+    candidates = [("inr", inr), ("mean", SimpleImputer())]
+    imp = BlendImputer(candidates, refit="warm", n_splits=1, n_jobs=1, random_state=0)
+    completed = imp.fit_transform(X_nan)
+    refitted = imp.estimators_["inr"]
+    assert refitted.n_iter_ == 7  # refit_max_iter steps, not max_iter
+    assert (refitted.max_iter, refitted.warm_start) == (30, False)  # as configured
+    # The same as continuing the held-out fit by hand.
+    (hidden,) = imp._hide(~missing, np.random.RandomState(0), X_nan)
+    by_hand = clone(inr).fit(np.where(hidden, np.nan, X_nan))
+    by_hand.set_params(warm_start=True, max_iter=7)
+    assert_allclose(by_hand.fit_transform(X_nan), refitted.transform(X_nan))
+    # A candidate that cannot continue a fit is refitted from scratch.
+    assert_allclose(imp.estimators_["mean"].statistics_, np.nanmean(X_nan, axis=0))
+    assert not np.isnan(completed).any()
