@@ -60,7 +60,7 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument(
-        "--recipe-sizes", type=int, nargs="*", default=[128], metavar="N"
+        "--recipe-sizes", type=int, nargs="*", default=[128, 512], metavar="N"
     )
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
