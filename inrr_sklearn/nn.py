@@ -128,7 +128,7 @@ class _FusedSiren(torch.autograd.Function):
         # Work buffers reused by every chunk: fresh ones would be page-faulted in
         # each time (the allocator returns large blocks to the system), which made
         # the cosine 2.5x slower than the forward's sine in a training loop.
-        rows = ctx.saved_pre[0][0].shape[0]
+        rows = ctx.saved_pre[0][0].shape[0] if ctx.saved_pre else 0
         delta_buffers = [grad_out.new_empty(rows, w.shape[0]) for w in weights]
         g_buffers = [grad_out.new_empty(rows, w.shape[0]) for w in weights]
         start = 0

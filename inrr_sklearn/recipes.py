@@ -13,7 +13,13 @@ from inrr_sklearn._inpaint import CLASSICAL_METHODS, InpaintImputer
 from inrr_sklearn._inr import INRImputer
 from inrr_sklearn.regularizers import make_regularizer
 
-__all__ = ["BLEND_MODEL", "IMAGE_METHODS", "default_candidates", "image_imputer"]
+__all__ = [
+    "BLEND_MODEL",
+    "BLEND_SCHEDULE",
+    "IMAGE_METHODS",
+    "default_candidates",
+    "image_imputer",
+]
 
 #: The paper's eight image methods (model + regularizer), by name.
 IMAGE_METHODS = (
@@ -54,8 +60,9 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         3 dB below it on every measured case, only added noise to the weights), with
         convex weights learned on held-out pixels shaped like the holes
         (``holdout="mask"``), then refitted on all pixels, the INR's completion
-        averaged with that of its held-out fit; about twice the time of one INR
-        fit. A classical peer alone: ``"biharmonic"``, ``"telea"`` or ``"ns"``
+        averaged with that of its held-out fit; the INR trains on
+        ``BLEND_SCHEDULE`` (step size 1e-2, at most 300 steps), so the whole fit
+        costs at most 600 INR steps. A classical peer alone: ``"biharmonic"``, ``"telea"`` or ``"ns"``
         (:class:`InpaintImputer`). Otherwise a model ("inr" =
         :class:`INRImputer`, "dmf" = :class:`DMFImputer`), then optionally "+" one or
         more regularizers ("l2", "tv", "air", "inrr"), each with its defaults;
@@ -65,8 +72,8 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         3 for an RGB image passed as ``image.reshape(H, W * 3)``.
     **params
         Any other parameter of the model (``max_iter``, ``random_state``,
-        ``device``...); for ``"blend"``, of its INR (``random_state`` also seeds the
-        held-out draw).
+        ``device``...); for ``"blend"``, of its INR, over ``BLEND_SCHEDULE``
+        (``random_state`` also seeds the held-out draw).
 
     Returns
     -------
