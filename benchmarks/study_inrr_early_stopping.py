@@ -100,11 +100,11 @@ def main(argv=None):
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
 
-    tasks = [
+    tasks = [  # seed by seed: a cut-short run leaves whole seeds in --cache
         (i, m, r, s)
+        for s in args.seeds
         for i in args.images
         for m in args.masks
-        for s in args.seeds
         for r in RUNS
     ]
     threads = None if args.n_jobs == 1 else max(1, os.cpu_count() // args.n_jobs)
