@@ -241,7 +241,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         others are refitted. Cheaper, but its completion is close to the held-out
         fit's, so averaging the two (``average_fits``) gains little: on 9 masked
         128² images (seed 0) ``image_imputer()`` with a warm refit (400 + 100
-        steps) scored 0.01 to 0.60 dB (mean 0.30) below its two independent
+        steps) scored 0.01 to 0.60 dB (mean 0.29) below its two independent
         300-step fits averaged, the recipe's choice.
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
