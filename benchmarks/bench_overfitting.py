@@ -20,14 +20,13 @@ the first case to ``docs/figures/``.
 """
 
 import argparse
-import os
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
+from _tasks import run_tasks
 from skimage.metrics import peak_signal_noise_ratio
 from sklearn.exceptions import ConvergenceWarning
 
@@ -87,16 +86,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     tasks = [(i, m, method) for i in args.images for m in MASKS for method in METHODS]
-    threads = None if args.n_jobs == 1 else max(1, os.cpu_count() // args.n_jobs)
-    results = dict(
-        zip(
-            tasks,
-            Parallel(n_jobs=args.n_jobs)(
-                delayed(_fit)(*task, args, threads) for task in tasks
-            ),
-            strict=True,
-        )
-    )
+    results = run_tasks(_fit, tasks, args.n_jobs, args)
 
     command = " ".join(
         ["python benchmarks/bench_overfitting.py", *(argv or sys.argv[1:])]

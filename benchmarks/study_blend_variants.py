@@ -24,7 +24,6 @@ of each variant, and its difference to the recipe, per case.
 """
 
 import argparse
-import os
 import sys
 import time
 import warnings
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
+from _tasks import run_tasks
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import BlendImputer, InpaintImputer, image_imputer
@@ -104,16 +103,7 @@ def main(argv=None):
         for s in args.seeds
         for v in variants
     ]
-    threads = None if args.n_jobs == 1 else max(1, (os.cpu_count() or 2) // args.n_jobs)
-    psnr = dict(
-        zip(
-            tasks,
-            Parallel(n_jobs=args.n_jobs)(
-                delayed(_run)(*task, args.size, threads) for task in tasks
-            ),
-            strict=True,
-        )
-    )
+    psnr = run_tasks(_run, tasks, args.n_jobs, args.size)
     command = " ".join(
         ["python benchmarks/study_blend_variants.py", *(argv or sys.argv[1:])]
     )

@@ -25,14 +25,13 @@ Each cell: mean over the seeds ± half their spread. Writes
 
 import argparse
 import json
-import os
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
+from _tasks import run_tasks
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import image_imputer
@@ -107,16 +106,7 @@ def main(argv=None):
         for m in args.masks
         for r in RUNS
     ]
-    threads = None if args.n_jobs == 1 else max(1, os.cpu_count() // args.n_jobs)
-    results = dict(
-        zip(
-            tasks,
-            Parallel(n_jobs=args.n_jobs)(
-                delayed(_fit)(*task, args, threads) for task in tasks
-            ),
-            strict=True,
-        )
-    )
+    results = run_tasks(_fit, tasks, args.n_jobs, args)
 
     command = " ".join(
         ["python benchmarks/study_inrr_early_stopping.py", *(argv or sys.argv[1:])]

@@ -1,0 +1,18 @@
+"""Shared by the benchmark scripts: run their cases in worker processes."""
+
+import os
+
+from joblib import Parallel, delayed
+
+
+def run_tasks(function, tasks, n_jobs, *extra):
+    """``{task: function(*task, *extra, threads)}``, ``n_jobs`` tasks at a time.
+
+    ``threads`` is the torch thread count of each worker (the cores shared out), or
+    None with ``n_jobs=1`` (one task at a time, in this process, every core).
+    """
+    threads = None if n_jobs == 1 else max(1, (os.cpu_count() or 2) // n_jobs)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(function)(*task, *extra, threads) for task in tasks
+    )
+    return dict(zip(tasks, results, strict=True))
