@@ -36,6 +36,7 @@ exclude_patterns = [
     "replication_quick.md",
     "replication_cpu128.md",
     "replication_overfitting.md",
+    "inrr_early_stopping.md",
 ]
 myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 3
