@@ -108,9 +108,12 @@ def main(argv=None):
     ]
     results = run_tasks(_fit, tasks, args.n_jobs, args)
 
-    command = " ".join(
-        ["python benchmarks/study_inrr_early_stopping.py", *(argv or sys.argv[1:])]
-    )
+    shown, skip = [], False  # where the results are kept does not change them
+    for arg in argv or sys.argv[1:]:
+        if not skip and arg not in ("--cache", "--docs", "--n-jobs"):
+            shown.append(arg)
+        skip = arg in ("--cache", "--docs", "--n-jobs")
+    command = " ".join(["python benchmarks/study_inrr_early_stopping.py", *shown])
     lines = [
         f"# INRR against an early-stopped SIREN ({args.size}², {args.max_iter} steps)",
         "",
