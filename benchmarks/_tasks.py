@@ -16,3 +16,15 @@ def run_tasks(function, tasks, n_jobs, *extra):
         delayed(function)(*task, *extra, threads) for task in tasks
     )
     return dict(zip(tasks, results, strict=True))
+
+
+def command_line(script, argv, hidden=()):
+    """The command that reproduces a page: ``python benchmarks/<script>`` and its
+    arguments, without the ``hidden`` options and their values (where results are
+    cached or written, which does not change them)."""
+    shown, skip = [], False
+    for arg in argv:
+        if not skip and arg not in hidden:
+            shown.append(arg)
+        skip = arg in hidden
+    return " ".join([f"python benchmarks/{script}", *shown])

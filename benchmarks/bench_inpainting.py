@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _tasks import command_line
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 
@@ -111,8 +112,9 @@ def main(argv=None):
             strict=True,
         )
     )
-    shown = [a for a in (argv or sys.argv[1:]) if a != args.cache and a != "--cache"]
-    command = " ".join(["python benchmarks/bench_inpainting.py", *shown])
+    command = command_line(
+        "bench_inpainting.py", argv or sys.argv[1:], hidden=("--cache",)
+    )
     lines = [
         f"# Inpainting against the classical peers ({args.size}², {args.tag})",
         "",

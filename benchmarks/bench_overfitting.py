@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _tasks import run_tasks
+from _tasks import command_line, run_tasks
 from skimage.metrics import peak_signal_noise_ratio
 from sklearn.exceptions import ConvergenceWarning
 
@@ -88,9 +88,7 @@ def main(argv=None):
     tasks = [(i, m, method) for i in args.images for m in MASKS for method in METHODS]
     results = run_tasks(_fit, tasks, args.n_jobs, args)
 
-    command = " ".join(
-        ["python benchmarks/bench_overfitting.py", *(argv or sys.argv[1:])]
-    )
+    command = command_line("bench_overfitting.py", argv or sys.argv[1:])
     lines = [
         f"# INR overfitting and INRR at {args.size}² (no early stopping)",
         "",

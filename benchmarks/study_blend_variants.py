@@ -8,7 +8,7 @@ Usage::
 The recipe, ``image_imputer()``, blends an INR + TV fitted at a step size of 1e-2 for at
 most 300 steps (``inrr_sklearn.recipes.BLEND_SCHEDULE``) with the biharmonic fill,
 refitting the INR from scratch and averaging it with its held-out fit. Each variant
-changes one thing, built from the same public pieces:
+changes one thing, set on ``image_imputer()`` through ``set_params``:
 
 - ``recipe``: ``image_imputer()`` itself;
 - ``warm``: the refit continues the held-out fit (``BlendImputer(refit="warm")``),
@@ -31,41 +31,36 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _tasks import run_tasks
+from _tasks import command_line, run_tasks
 from sklearn.exceptions import ConvergenceWarning
 
-from inrr_sklearn import BlendImputer, InpaintImputer, image_imputer
+from inrr_sklearn import image_imputer
 from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import make_mask
-from inrr_sklearn.recipes import BLEND_SCHEDULE
+from inrr_sklearn.recipes import BLEND_MODEL
+from inrr_sklearn.regularizers import make_regularizer
 
 IMAGES = ("camera", "astronaut", "coins")
 MASKS = ("random", "text", "scribble")
 WARM = {"learning_rate_init": 1e-2, "max_iter": 400, "n_iter_no_change": 100}
+#: name -> (regularizers of the blend's INR or None for the recipe's, parameters of
+#: that INR over the recipe's, parameters of the blend over the recipe's)
 VARIANTS = {
-    "recipe": None,
-    "warm": ("inr+tv", {**WARM, "refit_max_iter": 100}, "warm"),
-    "inrr": ("inr+inrr+tv", {**WARM, "refit_max_iter": 100}, "warm"),
-    "inrr-recipe": ("inr+inrr+tv", BLEND_SCHEDULE, True),
+    "recipe": (None, {}, {}),
+    "warm": (None, {**WARM, "refit_max_iter": 100}, {"refit": "warm"}),
+    "inrr": ("inrr+tv", {**WARM, "refit_max_iter": 100}, {"refit": "warm"}),
+    "inrr-recipe": ("inrr+tv", {}, {}),
 }
 
 
 def _blend(variant, seed):
-    if VARIANTS[variant] is None:
-        return image_imputer(random_state=seed)
-    model, schedule, refit = VARIANTS[variant]
-    inr = image_imputer(
-        model, fill_prior=InpaintImputer("biharmonic"), random_state=seed, **schedule
-    )
-    return BlendImputer(
-        [(model, inr), ("biharmonic", InpaintImputer("biharmonic"))],
-        holdout="mask",
-        keep_empty_features=True,
-        n_splits=1,
-        average_fits=[model],
-        refit=refit,
-        random_state=seed,
-        n_jobs=1,
+    """``image_imputer()`` with the variant's changes set on it."""
+    reg_names, inr_params, blend_params = VARIANTS[variant]
+    if reg_names is not None:
+        inr_params = {**inr_params, "reg": make_regularizer(reg_names)}
+    return image_imputer(random_state=seed).set_params(
+        **{f"{BLEND_MODEL}__{name}": value for name, value in inr_params.items()},
+        **blend_params,
     )
 
 
@@ -104,9 +99,7 @@ def main(argv=None):
         for v in variants
     ]
     psnr = run_tasks(_run, tasks, args.n_jobs, args.size)
-    command = " ".join(
-        ["python benchmarks/study_blend_variants.py", *(argv or sys.argv[1:])]
-    )
+    command = command_line("study_blend_variants.py", argv or sys.argv[1:])
     lines = [
         f"# Variants of the image blend ({args.size}²)",
         "",

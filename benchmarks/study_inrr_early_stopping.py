@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _tasks import run_tasks
+from _tasks import command_line, run_tasks
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import image_imputer
@@ -108,12 +108,11 @@ def main(argv=None):
     ]
     results = run_tasks(_fit, tasks, args.n_jobs, args)
 
-    shown, skip = [], False  # where the results are kept does not change them
-    for arg in argv or sys.argv[1:]:
-        if not skip and arg not in ("--cache", "--docs", "--n-jobs"):
-            shown.append(arg)
-        skip = arg in ("--cache", "--docs", "--n-jobs")
-    command = " ".join(["python benchmarks/study_inrr_early_stopping.py", *shown])
+    command = command_line(
+        "study_inrr_early_stopping.py",
+        argv or sys.argv[1:],
+        hidden=("--cache", "--docs", "--n-jobs"),
+    )
     lines = [
         f"# INRR against an early-stopped SIREN ({args.size}², {args.max_iter} steps)",
         "",
