@@ -204,7 +204,7 @@ class DMFImputer(_BaseTorchImputer):
         model.reset_parameters(generator, self.init_scale)
         return model
 
-    def _complete(self, model, inputs):
+    def _complete(self, model, inputs, index=None):  # (never batched)
         return model()
 
     def _complete_new_with_model(self, X, observed):

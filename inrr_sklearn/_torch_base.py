@@ -229,7 +229,12 @@ class _BaseTorchImputer(_BaseImputer):
     def _model_inputs(self, shape, device):
         return None
 
-    def _complete(self, model, inputs):
+    def _batches(self, shape, device, generator):
+        """A sampler of stochastic batches for a matrix of ``shape`` (None: full)."""
+        return None
+
+    def _complete(self, model, inputs, index=None):
+        """The model's matrix (``index``: only those pixels' rows of values)."""
         raise NotImplementedError
 
     def _architecture(self):
@@ -280,7 +285,7 @@ class _BaseTorchImputer(_BaseImputer):
         run = self._train_run(
             X, observed, scaling, train_entries, validation, model, penalty, device,
             max_iter=self.max_iter, record_every=self.record_every, warm=warm,
-            guide=self._guide(X, observed),
+            guide=self._guide(X, observed), generator=generator,
         )  # fmt: skip
         completion = run.completion
         falls_back = np.zeros(X.shape[1], dtype=bool)
@@ -516,6 +521,7 @@ class _BaseTorchImputer(_BaseImputer):
     def _train_run(
         self, X, observed, scaling, train_entries, validation, model, penalty,
         device, *, max_iter, record_every=None, warm=False, guide=None,
+        generator=None,
     ):  # fmt: skip
         """Train ``model`` (and ``penalty``) on ``device``; return a ``_Run``.
 
@@ -524,9 +530,17 @@ class _BaseTorchImputer(_BaseImputer):
         scaled units, so stopping does not depend on the data's units. ``guide``
         (``(values, weights)`` in data units, weights 0 on observed entries) adds
         those missing entries to the data term, each weighted relative to a
-        training entry.
+        training entry. ``generator`` draws the stochastic batches, if any.
         """
         prefix = f"[{type(self).__name__}]"
+        batches = self._batches(X.shape, device, generator)
+        if batches is not None and penalty is not None and not penalty.any_shape:
+            raise ValueError(
+                f"{prefix} batch_size trains on random sub-grids of the matrix, and "
+                f"reg={self.reg!r} is built for the whole matrix's rows and columns "
+                "(INRR, AIR): use batch_size=None, or a regularizer that means the "
+                "same at any resolution (TV, L2)."
+            )
         model = model.to(device)
         if penalty is not None:
             penalty = penalty.to(device)
@@ -549,7 +563,7 @@ class _BaseTorchImputer(_BaseImputer):
             trained_penalty = torch.compile(penalty)
         trainer = Trainer(
             model,
-            lambda: self._complete(trained_model, inputs),
+            lambda index=None: self._complete(trained_model, inputs, index),
             tensor(target),
             tensor(data_weight),
             penalty=trained_penalty,
@@ -558,8 +572,11 @@ class _BaseTorchImputer(_BaseImputer):
             val_weight=None
             if validation is None
             else tensor(validation / validation.sum()),
-            cuda_graph=self.cuda_graph is not False and device.type == "cuda",
+            # (one fixed step: "auto" leaves stochastic batches uncaptured)
+            cuda_graph=device.type == "cuda"
+            and (self.cuda_graph is True or (self.cuda_graph and batches is None)),
             precision=self.precision,
+            batches=batches,
         )
         if self.verbose:
             print(
@@ -575,11 +592,18 @@ class _BaseTorchImputer(_BaseImputer):
         ]
         history = None
         if record_every is not None:
-            history = History(
-                record_every,
-                lambda Z: scaling.from_scaled(Z.double().cpu().numpy()),
-                penalty,
-            )
+            if batches is not None:  # a step sees tiles: record the whole matrix
+
+                def completion_of(_):
+                    with torch.no_grad():
+                        Z = self._complete(model, inputs)
+                    return scaling.from_scaled(Z.double().cpu().numpy())
+            else:
+
+                def completion_of(Z):
+                    return scaling.from_scaled(Z.double().cpu().numpy())
+
+            history = History(record_every, completion_of, penalty)
             callbacks.append(history)
         try:
             result = train(trainer, max_iter, callbacks, warm=warm)

@@ -150,3 +150,27 @@ def test_a_failing_step_closes_the_callbacks():
     with pytest.raises(RuntimeError, match="boom"):
         train(trainer, 10, [callback])
     assert callback.closed
+
+
+def test_subgrid_sampler_covers_the_grid_by_strided_sub_grids():
+    from inrr_sklearn.training import SubgridSampler
+
+    sampler = SubgridSampler(
+        7, 5, stride=3, generator=torch.Generator().manual_seed(0), device="cpu"
+    )
+    seen = torch.zeros(35, dtype=torch.long)
+    for _ in range(200):
+        index = sampler.sample()
+        rows, cols = index // 5, index % 5
+        # one residue class of rows and of columns, every member of it
+        assert (rows - rows[0, 0]).remainder(3).eq(0).all()
+        assert (cols - cols[0, 0]).remainder(3).eq(0).all()
+        assert index.shape == (
+            len(range(int(rows[0, 0]), 7, 3)),
+            len(range(int(cols[0, 0]), 5, 3)),
+        )
+        assert sampler.scale(index) == 35 / index.numel()
+        seen[index.reshape(-1)] += 1
+    assert seen.min() > 0
+    with pytest.raises(ValueError, match="stride"):
+        SubgridSampler(4, 4, stride=5, generator=torch.Generator(), device="cpu")

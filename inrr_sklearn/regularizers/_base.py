@@ -14,14 +14,19 @@ class Penalty(nn.Module):
     """A built regularizer: ``forward(X, model)`` is the weighted penalty.
 
     Subclasses set ``learning_rate`` when they have trainable parameters and override
-    ``snapshot`` when their learned state is worth plotting.
+    ``snapshot`` when their learned state is worth plotting. A penalty that means the
+    same on a matrix of any shape (total variation approximates an integral over the
+    image's domain at any resolution) sets ``any_shape = True``: stochastic training
+    (``INRImputer(batch_size=...)``) then evaluates it on a sub-grid of the matrix.
 
     Shape:
-        - Input ``X``: ``(n_rows, n_cols)`` or ``(n_rows, n_cols, n_channels)``
+        - Input ``X``: ``(n_rows, n_cols)`` or ``(n_rows, n_cols, n_channels)``, the
+          shape it was built for (any, with ``any_shape``)
         - Output: ``()`` (a scalar)
     """
 
     learning_rate = None
+    any_shape = False
 
     def param_groups(self) -> list[dict]:
         """Optimizer parameter groups of the trainable parts (empty if none)."""
@@ -125,6 +130,7 @@ class _SumPenalty(Penalty):
     def __init__(self, terms: dict) -> None:
         super().__init__()
         self.terms = nn.ModuleDict(terms)
+        self.any_shape = all(penalty.any_shape for penalty in terms.values())
 
     def forward(self, X: Tensor, model: nn.Module) -> Tensor:
         total = None

@@ -39,6 +39,8 @@ class L2(BaseRegularizer):
 
 
 class _L2Penalty(Penalty):
+    any_shape = True  # a penalty on the weights: the same whatever X is
+
     def __init__(self, alpha) -> None:
         super().__init__()
         self.alpha = float(alpha)

@@ -65,6 +65,8 @@ class TV(BaseRegularizer):
 
 
 class _TVPenalty(Penalty):
+    any_shape = True  # (an integral over the domain, at any resolution)
+
     def __init__(self, alpha, kind, eps) -> None:
         super().__init__()
         self.alpha, self.kind, self.eps = float(alpha), kind, float(eps)

@@ -77,6 +77,15 @@ class Trainer:
     precision : {"float32", "tf32", "bfloat16"}
         ``"tf32"``: float32 matmuls on TF32 tensor cores (CUDA; no effect on CPU).
         ``"bfloat16"``: forward pass and loss under ``torch.autocast`` to bfloat16.
+    batches : SubgridSampler or None
+        Stochastic steps: each step trains on the pixels of the sub-grid
+        ``index = batches.sample()`` only (``forward(index)`` gives their rows of
+        values, one per pixel), the data term scaled by ``batches.scale(index)``
+        (an estimate of the full one), the penalty given the sub-grid as a coarser
+        image (it must accept any shape: ``Penalty.any_shape``) and the validation
+        error the mean over the sub-grid's validation entries (infinite when there
+        are none, so that no such step is kept as the best). The completion of a
+        :class:`StepResult` is then the sub-grid's values.
 
     Examples
     --------
@@ -99,11 +108,16 @@ class Trainer:
     def __init__(
         self, model, forward, target, train_weight, *, penalty=None,
         view_shape=None, learning_rate=1e-3, val_weight=None, cuda_graph=False,
-        precision="float32",
+        precision="float32", batches=None,
     ):  # fmt: skip
         if cuda_graph and target.device.type != "cuda":
             raise ValueError(
                 f"cuda_graph=True needs CUDA tensors; the data is on {target.device}."
+            )
+        if cuda_graph and batches is not None:
+            raise ValueError(
+                "cuda_graph=True replays one fixed step; stochastic batches draw new "
+                "pixels every step. Use one or the other."
             )
         if precision not in PRECISIONS:
             raise ValueError(
@@ -117,6 +131,7 @@ class Trainer:
         self.view_shape = tuple(target.shape) if view_shape is None else view_shape
         self.val_weight = val_weight
         self.precision = precision
+        self.batches = batches
         # Graph replay needs Adam's step counters on the device (capturable).
         self.optimizers = [
             torch.optim.Adam(
@@ -189,6 +204,8 @@ class Trainer:
 
     def _update(self) -> StepResult:
         self.model.train()
+        if self.batches is not None:
+            return self._update_subgrid()
         with _autocast(self.precision, self.target.device.type):
             X_hat = self.forward()
             residual = X_hat - self.target
@@ -200,8 +217,43 @@ class Trainer:
             with torch.no_grad():
                 r = residual.detach().float()
                 validation = (r * r * self.val_weight).sum()
-                # The error of the parameters *before* this step's update.
-                self.best.update(validation)
+        return self._finish(loss, validation, X_hat)
+
+    def _update_subgrid(self) -> StepResult:
+        """One stochastic step on the sub-grid ``batches.sample()`` (see ``batches``)."""
+        index = self.batches.sample()
+        flat = index.reshape(-1)
+        channels = self.view_shape[2] if len(self.view_shape) == 3 else 1
+
+        def pixels(entries):  # (n_rows, n_cols * C) -> the sampled pixels' (n, C)
+            return entries.reshape(-1, channels)[flat]
+
+        with _autocast(self.precision, self.target.device.type):
+            X_hat = self.forward(index)
+            residual = X_hat - pixels(self.target)
+            weight = pixels(self.train_weight)
+            loss = (residual * residual * weight).sum() * self.batches.scale(index)
+            if self.penalty is not None:
+                coarse = X_hat.reshape(*index.shape, *self.view_shape[2:])
+                loss = loss + self.penalty(coarse, self.model)
+        validation = None
+        if self.val_weight is not None:
+            with torch.no_grad():
+                r = residual.detach().float()
+                val_weight = pixels(self.val_weight)
+                total = val_weight.sum()
+                validation = torch.where(
+                    total > 0,
+                    (r * r * val_weight).sum() / total.clamp_min(1e-30),
+                    torch.full_like(total, math.inf),
+                )
+        return self._finish(loss, validation, X_hat)
+
+    def _finish(self, loss, validation, X_hat) -> StepResult:
+        """Keep the best iterate, then backward and every optimizer's step."""
+        if validation is not None:
+            # The error of the parameters *before* this step's update.
+            self.best.update(validation)
         for optimizer in self.optimizers:
             optimizer.zero_grad(set_to_none=True)
         loss.backward()
