@@ -7,7 +7,8 @@ Usage::
 
 Images: ``INRImputer`` at its defaults (SIREN 64 x 5) with no regularizer, with
 ``INRR()`` and with ``INRR() + TV()``, on n x n images (50 % of the pixels observed) for
-n = 64, 128, 256, 512. Tables: ``DMFImputer(reg=INRR())`` at its defaults on rank-5
+n = 64, 128, 256, 512, and from 256 up with ``TV()`` and ``batch_size=16384`` (a
+random sub-grid of 1/4 or 1/16 of the pixels a step). Tables: ``DMFImputer(reg=INRR())`` at its defaults on rank-5
 tables (30 % missing). Each estimator runs ``--steps`` steps with early stopping off,
 after one untimed warm-up fit of 2 steps; seconds per step = fit time / steps. The
 last column bounds a fit at the default ``max_iter`` (early stopping usually ends it
@@ -32,6 +33,7 @@ from inrr_sklearn import INRR, TV, BlendImputer, DMFImputer, INRImputer, image_i
 IMAGE_SIZES = (64, 128, 256, 512)
 TABLE_SHAPES = ((1_000, 20), (10_000, 20), (100_000, 50))
 BLEND_SHAPES = ((1_000, 20), (10_000, 20))
+BATCH_SIZE = 128 * 128
 
 
 def _image(n, rng):
@@ -101,6 +103,13 @@ def main(argv=None):
             ("INRImputer(reg=INRR() + TV())", INRR() + TV()),
         ):
             row(label, f"{n} x {n}", INRImputer(reg=reg, device=args.device), X)
+        if n * n > BATCH_SIZE:  # stochastic steps on a sub-grid of >= BATCH_SIZE pixels
+            row(
+                f"INRImputer(reg=TV(), batch_size={BATCH_SIZE})",
+                f"{n} x {n}",
+                INRImputer(reg=TV(), batch_size=BATCH_SIZE, device=args.device),
+                X,
+            )
     for shape in TABLE_SHAPES:
         row(
             "DMFImputer(reg=INRR())",
