@@ -57,7 +57,12 @@ def _blend(variant, seed):
     """``image_imputer()`` with the variant's changes set on it."""
     reg_names, inr_params, blend_params = VARIANTS[variant]
     if reg_names is not None:
-        inr_params = {**inr_params, "reg": make_regularizer(reg_names)}
+        # INRR is built for whole rows and columns: full-batch steps at any size.
+        inr_params = {
+            **inr_params,
+            "reg": make_regularizer(reg_names),
+            "batch_size": None,
+        }
     return image_imputer(random_state=seed).set_params(
         **{f"{BLEND_MODEL}__{name}": value for name, value in inr_params.items()},
         **blend_params,

@@ -31,7 +31,8 @@ class INRImputer(_BaseTorchImputer):
     """Complete a matrix with an implicit neural representation (SIREN).
 
     A SIREN maps each entry's (row, column) coordinate in :math:`[-1, 1]^2` to a value;
-    it is trained full-batch with Adam on the observed entries, optionally under a
+    it is trained with Adam on the observed entries (full-batch, or on random
+    sub-grids of the image with ``batch_size``), optionally under a
     regularizer (``reg``), and predicts the missing ones. Works on images (a grayscale
     image is a matrix) and on any matrix whose rows and columns have a meaningful order.
 
@@ -88,17 +89,18 @@ class INRImputer(_BaseTorchImputer):
         (a 16-pixel square is 8 deep) but not text strokes (under 3) or scribbles
         (3 to 6 deep at 128² to 256²), where the SIREN beats the classical fill.
     batch_size : int or None, default=None
-        Least number of pixels per step, for large images. ``None``: full-batch
+        About the fewest pixels per step, for large images. ``None``: full-batch
         steps. Otherwise, with :math:`s = \\lfloor\\sqrt{HW / \\text{batch\\_size}}\\rfloor`
         (full batch when :math:`s = 1`), each step trains on one random sub-grid
         ``image[a::s, b::s]`` (:class:`~inrr_sklearn.training.SubgridSampler`):
-        :math:`1/s^2` of the pixels, spread over the whole image, the data term
-        scaled by :math:`s^2` to estimate the whole image's, the regularizer
-        evaluated on the sub-grid as a coarser image (TV, L2; INRR and AIR, built
-        for the whole matrix's rows and columns, are refused) and the validation
-        error of early stopping that of the sub-grid's held-out pixels. With
-        ``batch_size=16384`` a step costs about the same at 512² (:math:`s = 4`)
-        as a full step at 128².
+        about :math:`1/s^2` of the pixels, spread over the whole image, the data
+        term scaled by the ratio of pixels (about :math:`s^2`) to estimate the
+        whole image's, the regularizer evaluated on the sub-grid as a coarser image
+        (TV, L2; INRR and AIR, built for the whole matrix's rows and columns, are
+        refused); early stopping still validates on every held-out pixel (a
+        forward pass without gradients). The new rows of ``transform`` are refitted
+        with the fit's stride. With ``batch_size=16384`` a step costs about the
+        same at 512² (:math:`s = 4`) as a full step at 128².
 
     Attributes
     ----------
@@ -396,13 +398,14 @@ class INRImputer(_BaseTorchImputer):
         # (n_rows * W, C) -> (n_rows, W * C): channel fastest, as image.reshape(H, W * C).
         return model(coords).reshape(n_rows, -1)
 
-    def _batches(self, shape, device, generator):
+    def _stride(self, shape):
         if self.batch_size is None:
-            return None
+            return 1
         height, width = shape[0], shape[1] // self.n_channels
-        stride = min(math.isqrt(height * width // self.batch_size), height, width)
-        if stride <= 1:
-            return None
+        return max(1, min(math.isqrt(height * width // self.batch_size), height, width))
+
+    def _batches(self, shape, stride, device, generator):
+        height, width = shape[0], shape[1] // self.n_channels
         return SubgridSampler(
             height, width, stride=stride, generator=generator, device=device
         )
@@ -421,5 +424,6 @@ class INRImputer(_BaseTorchImputer):
             X_joint, observed_joint, self._scaling, train_entries, validation,
             copy.deepcopy(self.model_), penalty, resolve_device(self.device),
             max_iter=self.refit_max_iter, warm=True, generator=generator,
+            stride=self._stride(self._X_fit.shape),  # as in fit
         )  # fmt: skip
         return run.completion[self._X_fit.shape[0] :]

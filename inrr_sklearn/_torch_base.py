@@ -13,7 +13,10 @@ Subclasses provide the model: ``_build_model(shape, generator)`` returns an
 ``nn.Module``, ``_complete(model, inputs)`` returns the completed matrix (in scaled
 units) for the inputs prepared by ``_model_inputs(shape, device)``, and
 ``_architecture()`` names the parameters that fix the model's shapes (a warm start
-refuses to continue when one of them changed). A subclass that can complete a matrix
+refuses to continue when one of them changed). A subclass that can train on random
+sub-grids returns a stride above 1 from ``_stride(shape)``, a sampler from
+``_batches`` and the sampled pixels' values from ``_complete(model, inputs, index)``.
+A subclass that can complete a matrix
 other than the fitted one overrides ``_complete_new_with_model`` (the columns that
 fell back to their means in ``fit`` take those means on new data too).
 """
@@ -51,7 +54,7 @@ from inrr_sklearn.training import (
 # filled with the imputer's default by ``_document_shared_parameters``.
 TORCH_PARAMETERS = """\
 max_iter : int, default={max_iter}
-    Maximum number of full-batch Adam steps.
+    Maximum number of Adam steps (full-batch, unless ``batch_size`` says otherwise).
 tol : float, default={tol}
     Minimum *relative* decrease of the monitored quantity (validation error with
     early stopping, else the training loss) that counts as an improvement: a value
@@ -83,7 +86,8 @@ cuda_graph : bool or "auto", default={cuda_graph}
     Capture the training step (forward, penalty, backward, both Adams, the
     best-iterate bookkeeping) as one CUDA graph after 3 eager steps and replay it:
     one launch per step instead of hundreds of small kernels (the same arithmetic).
-    "auto" captures on CUDA devices; True on a CPU device is an error.
+    "auto" captures on CUDA devices (not the random sub-grids of an INR's
+    ``batch_size``); True on a CPU device, or with sub-grids, is an error.
 compile : bool, default={compile}
     Compile the model and the regularizer with ``torch.compile`` for training
     (fused elementwise kernels; on CUDA inside the graph). The first steps wait for
@@ -229,9 +233,24 @@ class _BaseTorchImputer(_BaseImputer):
     def _model_inputs(self, shape, device):
         return None
 
-    def _batches(self, shape, device, generator):
-        """A sampler of stochastic batches for a matrix of ``shape`` (None: full)."""
+    def _stride(self, shape):
+        """The sub-grid stride of stochastic steps on a matrix of ``shape`` (1: full
+        batch)."""
+        return 1
+
+    def _batches(self, shape, stride, device, generator):
+        """The sampler of stochastic steps with ``stride`` (None when it is 1)."""
         return None
+
+    def _check_batching(self, penalty, stride):
+        prefix = f"[{type(self).__name__}]"
+        if stride > 1 and penalty is not None and not penalty.any_shape:
+            raise ValueError(
+                f"{prefix} batch_size trains on random sub-grids of the matrix "
+                f"(stride {stride} here), and reg={self.reg!r} is built for the whole "
+                "matrix's rows and columns: use batch_size=None, or a regularizer "
+                "that means the same at any resolution (TV, L2)."
+            )
 
     def _complete(self, model, inputs, index=None):
         """The model's matrix (``index``: only those pixels' rows of values)."""
@@ -282,6 +301,7 @@ class _BaseTorchImputer(_BaseImputer):
         penalty = self._build_penalty(
             reg, X.shape, train_entries, generator, self.penalty_ if warm else None
         )
+        self._check_batching(penalty, self._stride(X.shape))
         run = self._train_run(
             X, observed, scaling, train_entries, validation, model, penalty, device,
             max_iter=self.max_iter, record_every=self.record_every, warm=warm,
@@ -521,7 +541,7 @@ class _BaseTorchImputer(_BaseImputer):
     def _train_run(
         self, X, observed, scaling, train_entries, validation, model, penalty,
         device, *, max_iter, record_every=None, warm=False, guide=None,
-        generator=None,
+        generator=None, stride=None,
     ):  # fmt: skip
         """Train ``model`` (and ``penalty``) on ``device``; return a ``_Run``.
 
@@ -530,17 +550,17 @@ class _BaseTorchImputer(_BaseImputer):
         scaled units, so stopping does not depend on the data's units. ``guide``
         (``(values, weights)`` in data units, weights 0 on observed entries) adds
         those missing entries to the data term, each weighted relative to a
-        training entry. ``generator`` draws the stochastic batches, if any.
+        training entry. ``stride`` (default: the one for ``X``'s shape) > 1 trains on
+        random sub-grids drawn from ``generator``.
         """
         prefix = f"[{type(self).__name__}]"
-        batches = self._batches(X.shape, device, generator)
-        if batches is not None and penalty is not None and not penalty.any_shape:
-            raise ValueError(
-                f"{prefix} batch_size trains on random sub-grids of the matrix, and "
-                f"reg={self.reg!r} is built for the whole matrix's rows and columns "
-                "(INRR, AIR): use batch_size=None, or a regularizer that means the "
-                "same at any resolution (TV, L2)."
-            )
+        stride = self._stride(X.shape) if stride is None else stride
+        self._check_batching(penalty, stride)
+        batches = None
+        if stride > 1:
+            if generator is None:
+                raise ValueError("stochastic steps need a generator (the seed)")
+            batches = self._batches(X.shape, stride, device, generator)
         model = model.to(device)
         if penalty is not None:
             penalty = penalty.to(device)
@@ -603,7 +623,9 @@ class _BaseTorchImputer(_BaseImputer):
                 def completion_of(Z):
                     return scaling.from_scaled(Z.double().cpu().numpy())
 
-            history = History(record_every, completion_of, penalty)
+            history = History(
+                record_every, completion_of, penalty, after_step=batches is not None
+            )
             callbacks.append(history)
         try:
             result = train(trainer, max_iter, callbacks, warm=warm)

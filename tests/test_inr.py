@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from inrr_sklearn import INRR, L2, TV, InpaintImputer, INRImputer
+from inrr_sklearn import AIR, INRR, L2, TV, InpaintImputer, INRImputer
 from tests.conftest import FAST_INR, FAST_INRR
 
 
@@ -315,11 +315,29 @@ def test_batch_size_with_early_stopping_channels_and_history():
     completed = imp.fit_transform(X)
     assert np.isfinite(completed).all() and np.isfinite(imp.validation_scores_).all()
     assert [c.shape for c in imp.history_["completion"]] == [(32, 64)] * 3
+    # Recorded after the step's update: the parameters that start steps 1, 11, 21.
+    assert imp.history_["iteration"] == [1, 11, 21]
 
 
-def test_batch_size_refuses_whole_matrix_regularizers():
+@pytest.mark.parametrize(
+    "reg", [INRR(**FAST_INRR), AIR(), INRR(**FAST_INRR) + TV()], ids=repr
+)
+def test_batch_size_refuses_whole_matrix_regularizers(reg):
     image, observed = _smooth_image()
-    with pytest.raises(ValueError, match=r"batch_size.*INRR"):
-        _fast(reg=INRR(**FAST_INRR), batch_size=64).fit(
-            np.where(observed, image, np.nan)
-        )
+    with pytest.raises(ValueError, match=r"(?s)sub-grids.*stride 4.*whole matrix"):
+        _fast(reg=reg, batch_size=64).fit(np.where(observed, image, np.nan))
+    # Full-batch at this size (stride 1): the regularizer is fine.
+    _fast(reg=reg, batch_size=32 * 32).fit(np.where(observed, image, np.nan))
+
+
+def test_new_rows_are_refitted_with_the_fits_stride():
+    image, observed = _smooth_image()
+    X = np.where(observed, image, np.nan)
+    # Fitted full-batch (stride 1 on 16 x 32); 16 new rows make 32 x 32, which
+    # alone would get stride 2 and be refused with INRR: the refit keeps stride 1.
+    imp = _fast(reg=INRR(**FAST_INRR), batch_size=200, refit_max_iter=3).fit(X[:16])
+    assert np.isfinite(imp.transform(X[16:])).all()
+    batched = _fast(reg=TV(), batch_size=64, refit_max_iter=3).fit(X[:16])  # stride 2
+    new = batched.transform(X[16:])
+    assert np.isfinite(new).all()
+    assert_array_equal(new[observed[16:]], image[16:][observed[16:]])

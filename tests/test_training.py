@@ -174,3 +174,80 @@ def test_subgrid_sampler_covers_the_grid_by_strided_sub_grids():
     assert seen.min() > 0
     with pytest.raises(ValueError, match="stride"):
         SubgridSampler(4, 4, stride=5, generator=torch.Generator(), device="cpu")
+
+
+class _Offsets:
+    """A sampler that hands out the sub-grids of ``offsets`` in turn (stride s)."""
+
+    def __init__(self, height, width, stride, offsets):
+        self.height, self.width, self.stride = height, width, stride
+        self.offsets = list(offsets)
+
+    def sample(self):
+        row, col = self.offsets.pop(0)
+        rows = torch.arange(row, self.height, self.stride)
+        cols = torch.arange(col, self.width, self.stride)
+        return rows[:, None] * self.width + cols[None, :]
+
+    def scale(self, index):
+        return self.height * self.width / index.numel()
+
+
+def test_sub_grid_steps_estimate_the_full_step_on_channels():
+    """Each sub-grid step's data term, averaged over the s² offsets, is the full
+    data term; the penalty sees the sub-grid's (rows, cols, C); validation is the
+    full validation error, every step."""
+    height, width, channels, stride = 4, 6, 2, 2
+    generator = torch.Generator().manual_seed(0)
+    values = torch.rand(height * width, channels, generator=generator)
+    target = torch.rand(height, width * channels, generator=generator)
+    train = torch.rand(height, width * channels, generator=generator)
+    train /= train.sum()
+    val = (torch.rand(height, width * channels, generator=generator) > 0.5).float()
+    val /= val.sum()
+    free = torch.nn.Parameter(values.clone())
+    seen = []
+
+    class Recording(torch.nn.Module):
+        any_shape = True
+
+        def forward(self, X, model):
+            seen.append(tuple(X.shape))
+            return X.new_zeros(())
+
+        def param_groups(self):
+            return []
+
+    penalty = Recording()
+    offsets = [(a, b) for a in range(stride) for b in range(stride)]
+    trainer = Trainer(
+        torch.nn.ParameterList([free]),
+        lambda index=None: (
+            free.reshape(height, -1) if index is None else free[index.reshape(-1)]
+        ),
+        target,
+        train,
+        penalty=penalty,
+        view_shape=(height, width, channels),
+        learning_rate=0.0,  # the parameters stay put: every step sees the same X
+        val_weight=val,
+        batches=_Offsets(height, width, stride, offsets),
+    )
+    full_residual = values.reshape(height, -1) - target
+    full_loss = float((full_residual**2 * train).sum())
+    full_val = float((full_residual**2 * val).sum())
+    results = [trainer.step() for _ in offsets]
+    assert sum(float(r.loss) for r in results) / len(offsets) == pytest.approx(
+        full_loss
+    )
+    assert all(float(r.validation) == pytest.approx(full_val) for r in results)
+    assert seen == [(2, 3, channels)] * len(offsets)
+
+
+def test_cuda_graph_refuses_sub_grid_steps():
+    target = torch.zeros(4, 4)
+    with pytest.raises(ValueError, match="batch_size"):
+        Trainer(
+            torch.nn.Linear(1, 1), lambda index=None: target, target, target,
+            cuda_graph=True, batches=_Offsets(4, 4, 2, [(0, 0)]),
+        )  # fmt: skip

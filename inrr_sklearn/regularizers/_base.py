@@ -130,7 +130,10 @@ class _SumPenalty(Penalty):
     def __init__(self, terms: dict) -> None:
         super().__init__()
         self.terms = nn.ModuleDict(terms)
-        self.any_shape = all(penalty.any_shape for penalty in terms.values())
+
+    @property
+    def any_shape(self) -> bool:
+        return all(penalty.any_shape for penalty in self.terms.values())
 
     def forward(self, X: Tensor, model: nn.Module) -> Tensor:
         total = None

@@ -201,16 +201,21 @@ class History(Callback):
 
     per_step = True
 
-    def __init__(self, record_every: int, transform, penalty=None) -> None:
+    def __init__(
+        self, record_every: int, transform, penalty=None, after_step=False
+    ) -> None:
         self.record_every = record_every
         self.transform = transform
         self.penalty = penalty
+        # True when ``transform`` reads the parameters after the step's update (it
+        # then records iteration + 1, the step those parameters start).
+        self.after_step = after_step
         self.records = {"iteration": [], "completion": [], "regularizer": []}
 
     def on_step(self, iteration: int, result) -> None:
         if iteration % self.record_every:
             return
-        self.records["iteration"].append(iteration)
+        self.records["iteration"].append(iteration + int(self.after_step))
         self.records["completion"].append(self.transform(result.completion))
         self.records["regularizer"].append(
             {} if self.penalty is None else self.penalty.snapshot()

@@ -81,10 +81,10 @@ class Trainer:
         Stochastic steps: each step trains on the pixels of the sub-grid
         ``index = batches.sample()`` only (``forward(index)`` gives their rows of
         values, one per pixel), the data term scaled by ``batches.scale(index)``
-        (an estimate of the full one), the penalty given the sub-grid as a coarser
-        image (it must accept any shape: ``Penalty.any_shape``) and the validation
-        error the mean over the sub-grid's validation entries (infinite when there
-        are none, so that no such step is kept as the best). The completion of a
+        (an estimate of the full one) and the penalty given the sub-grid as a
+        coarser image (it must accept any shape: ``Penalty.any_shape``); the
+        validation error is still that of every validation entry (a forward pass
+        without gradients over their pixels). The completion of a
         :class:`StepResult` is then the sub-grid's values.
 
     Examples
@@ -110,14 +110,15 @@ class Trainer:
         view_shape=None, learning_rate=1e-3, val_weight=None, cuda_graph=False,
         precision="float32", batches=None,
     ):  # fmt: skip
+        if cuda_graph and batches is not None:
+            raise ValueError(
+                "cuda_graph=True replays one fixed step, and batch_size draws a new "
+                "sub-grid of pixels every step: use cuda_graph='auto' (no capture "
+                "then) or batch_size=None."
+            )
         if cuda_graph and target.device.type != "cuda":
             raise ValueError(
                 f"cuda_graph=True needs CUDA tensors; the data is on {target.device}."
-            )
-        if cuda_graph and batches is not None:
-            raise ValueError(
-                "cuda_graph=True replays one fixed step; stochastic batches draw new "
-                "pixels every step. Use one or the other."
             )
         if precision not in PRECISIONS:
             raise ValueError(
@@ -132,6 +133,14 @@ class Trainer:
         self.val_weight = val_weight
         self.precision = precision
         self.batches = batches
+        if batches is not None and val_weight is not None:
+            # Every step is validated on all held-out pixels (one forward pass
+            # without gradients), so that steps compare on the same entries.
+            channels = self.view_shape[2] if len(self.view_shape) == 3 else 1
+            per_pixel = val_weight.reshape(-1, channels)
+            self._val_pixels = (per_pixel > 0).any(dim=1).nonzero().reshape(-1)
+            self._val_weight = per_pixel[self._val_pixels]
+            self._val_target = target.reshape(-1, channels)[self._val_pixels]
         # Graph replay needs Adam's step counters on the device (capturable).
         self.optimizers = [
             torch.optim.Adam(
@@ -152,7 +161,8 @@ class Trainer:
         self._eager_steps = 0
 
     def step(self) -> StepResult:
-        """One full-batch step; returns the loss and validation error before it."""
+        """One step (full-batch, or on one sub-grid with ``batches``); returns the
+        loss and validation error before it."""
         if not self.cuda_graph:
             return self._step()
         if self.graph is not None:
@@ -238,15 +248,9 @@ class Trainer:
                 loss = loss + self.penalty(coarse, self.model)
         validation = None
         if self.val_weight is not None:
-            with torch.no_grad():
-                r = residual.detach().float()
-                val_weight = pixels(self.val_weight)
-                total = val_weight.sum()
-                validation = torch.where(
-                    total > 0,
-                    (r * r * val_weight).sum() / total.clamp_min(1e-30),
-                    torch.full_like(total, math.inf),
-                )
+            with torch.no_grad(), _autocast(self.precision, self.target.device.type):
+                r = (self.forward(self._val_pixels) - self._val_target).float()
+                validation = (r * r * self._val_weight).sum()
         return self._finish(loss, validation, X_hat)
 
     def _finish(self, loss, validation, X_hat) -> StepResult:
