@@ -612,7 +612,7 @@ class _BaseTorchImputer(_BaseImputer):
         ]
         history = None
         if record_every is not None:
-            if batches is not None:  # a step sees tiles: record the whole matrix
+            if batches is not None:  # a step sees a sub-grid: record the whole matrix
 
                 def completion_of(_):
                     with torch.no_grad():
