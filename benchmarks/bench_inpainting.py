@@ -113,7 +113,7 @@ def main(argv=None):
         )
     )
     command = command_line(
-        "bench_inpainting.py", argv or sys.argv[1:], hidden=("--cache",)
+        "bench_inpainting.py", argv or sys.argv[1:], hidden=("--cache", "--docs")
     )
     lines = [
         f"# Inpainting against the classical peers ({args.size}², {args.tag})",
