@@ -18,7 +18,6 @@ PSNR, the margin over biharmonic and the seconds of fit + transform. Writes
 """
 
 import argparse
-import math
 import sys
 import time
 import warnings
@@ -32,14 +31,9 @@ from inrr_sklearn import image_imputer
 from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import make_mask
 from inrr_sklearn.recipes import BLEND_SCHEDULE
+from inrr_sklearn.training import subgrid_stride
 
 RECIPE_BATCH = BLEND_SCHEDULE["batch_size"]
-
-
-def stride(size, batch_size):
-    if batch_size is None:
-        return 1
-    return max(1, min(math.isqrt(size * size // batch_size), size))
 
 
 def fit(imputer, X, truth, observed):
@@ -75,7 +69,9 @@ def main(argv=None):
                 )
                 variants = [("recipe", RECIPE_BATCH)]
                 for batch in others:
-                    if stride(size, batch) == stride(size, RECIPE_BATCH):
+                    if subgrid_stride(size, size, batch) == subgrid_stride(
+                        size, size, RECIPE_BATCH
+                    ):
                         continue
                     if (
                         batch is None
@@ -89,7 +85,7 @@ def main(argv=None):
                     psnr, seconds = fit(imputer, X, truth, observed)
                     rows.append(
                         f"| {size}² | {image_name} | {mask_name} | {label} | "
-                        f"{stride(size, batch)} | {psnr:.2f} | {psnr - base:+.2f} | "
+                        f"{subgrid_stride(size, size, batch)} | {psnr:.2f} | {psnr - base:+.2f} | "
                         f"{seconds:.1f} | {base:.2f} ({base_seconds:.1f} s) |"
                     )
                     print(rows[-1], flush=True)

@@ -1,7 +1,6 @@
 """``INRImputer``: a SIREN on (row, column) coordinates, fitted to the observed entries."""
 
 import copy
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,7 +22,7 @@ from inrr_sklearn._utils import (
 from inrr_sklearn._validation import pixel_shape
 from inrr_sklearn.nn import SirenNet
 from inrr_sklearn.regularizers import INRR
-from inrr_sklearn.training import SubgridSampler
+from inrr_sklearn.training import SubgridSampler, subgrid_stride
 
 
 @_document_shared_parameters
@@ -399,10 +398,7 @@ class INRImputer(_BaseTorchImputer):
         return model(coords).reshape(n_rows, -1)
 
     def _stride(self, shape):
-        if self.batch_size is None:
-            return 1
-        height, width = shape[0], shape[1] // self.n_channels
-        return max(1, min(math.isqrt(height * width // self.batch_size), height, width))
+        return subgrid_stride(shape[0], shape[1] // self.n_channels, self.batch_size)
 
     def _batches(self, shape, stride, device, generator):
         height, width = shape[0], shape[1] // self.n_channels
@@ -424,6 +420,6 @@ class INRImputer(_BaseTorchImputer):
             X_joint, observed_joint, self._scaling, train_entries, validation,
             copy.deepcopy(self.model_), penalty, resolve_device(self.device),
             max_iter=self.refit_max_iter, warm=True, generator=generator,
-            stride=self._stride(self._X_fit.shape),  # as in fit
+            stride=self._stride(self._X_fit.shape),  # as in fit (checked there)
         )  # fmt: skip
         return run.completion[self._X_fit.shape[0] :]

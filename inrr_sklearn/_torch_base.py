@@ -301,11 +301,12 @@ class _BaseTorchImputer(_BaseImputer):
         penalty = self._build_penalty(
             reg, X.shape, train_entries, generator, self.penalty_ if warm else None
         )
-        self._check_batching(penalty, self._stride(X.shape))
+        stride = self._stride(X.shape)
+        self._check_batching(penalty, stride)  # (before the fill prior's work)
         run = self._train_run(
             X, observed, scaling, train_entries, validation, model, penalty, device,
             max_iter=self.max_iter, record_every=self.record_every, warm=warm,
-            guide=self._guide(X, observed), generator=generator,
+            guide=self._guide(X, observed), generator=generator, stride=stride,
         )  # fmt: skip
         completion = run.completion
         falls_back = np.zeros(X.shape[1], dtype=bool)
@@ -541,7 +542,7 @@ class _BaseTorchImputer(_BaseImputer):
     def _train_run(
         self, X, observed, scaling, train_entries, validation, model, penalty,
         device, *, max_iter, record_every=None, warm=False, guide=None,
-        generator=None, stride=None,
+        generator=None, stride=1,
     ):  # fmt: skip
         """Train ``model`` (and ``penalty``) on ``device``; return a ``_Run``.
 
@@ -550,12 +551,10 @@ class _BaseTorchImputer(_BaseImputer):
         scaled units, so stopping does not depend on the data's units. ``guide``
         (``(values, weights)`` in data units, weights 0 on observed entries) adds
         those missing entries to the data term, each weighted relative to a
-        training entry. ``stride`` (default: the one for ``X``'s shape) > 1 trains on
-        random sub-grids drawn from ``generator``.
+        training entry. ``stride`` > 1 (checked against the penalty by the caller:
+        ``_check_batching``) trains on random sub-grids drawn from ``generator``.
         """
         prefix = f"[{type(self).__name__}]"
-        stride = self._stride(X.shape) if stride is None else stride
-        self._check_batching(penalty, stride)
         batches = None
         if stride > 1:
             if generator is None:

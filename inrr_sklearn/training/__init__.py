@@ -7,7 +7,8 @@ they need; they read back a :class:`TrainResult`.
 - ``_trainer``: :class:`Trainer` (one step: forward, loss, backward, Adam, best
   iterate; capturable as a CUDA graph) and :class:`BestIterate`.
 - ``_loop``: :func:`train` and the device-side :class:`Recorder`.
-- ``_subgrid``: :class:`SubgridSampler`, the random sub-grids of stochastic steps.
+- ``_subgrid``: :class:`SubgridSampler`, the random sub-grids of stochastic steps,
+  and :func:`subgrid_stride`, their stride for a batch size.
 - ``_callbacks``: :class:`DivergenceGuard`, :class:`EarlyStopping`,
   :class:`ProgressBar`, :class:`History`, run once per read of the losses.
 """
@@ -22,7 +23,7 @@ from inrr_sklearn.training._callbacks import (
     ProgressBar,
 )
 from inrr_sklearn.training._loop import SYNC_EVERY, Recorder, TrainResult, train
-from inrr_sklearn.training._subgrid import SubgridSampler
+from inrr_sklearn.training._subgrid import SubgridSampler, subgrid_stride
 from inrr_sklearn.training._trainer import (
     CAPTURE_ATTEMPTS,
     GRAPH_WARMUP_STEPS,
@@ -50,5 +51,6 @@ __all__ = [
     "SubgridSampler",
     "TrainResult",
     "Trainer",
+    "subgrid_stride",
     "train",
 ]

@@ -9,7 +9,23 @@ same domain, at a coarser resolution, on which a resolution-free penalty (total
 variation) is evaluated as it is on the whole image.
 """
 
+import math
+
 import torch
+
+
+def subgrid_stride(height, width, batch_size):
+    """:math:`s = \\lfloor\\sqrt{HW / b}\\rfloor` (at most the grid's shorter side):
+    the stride whose sub-grids hold about ``batch_size`` pixels or more; 1 (full
+    batch) when ``batch_size`` is None or the grid has fewer than :math:`4b` pixels.
+
+    >>> from inrr_sklearn.training import subgrid_stride
+    >>> subgrid_stride(512, 512, 20000), subgrid_stride(256, 256, 20000)
+    (3, 1)
+    """
+    if batch_size is None:
+        return 1
+    return max(1, min(math.isqrt(height * width // batch_size), height, width))
 
 
 class SubgridSampler:

@@ -133,14 +133,14 @@ class Trainer:
         self.val_weight = val_weight
         self.precision = precision
         self.batches = batches
+        self._channels = self.view_shape[2] if len(self.view_shape) == 3 else 1
         if batches is not None and val_weight is not None:
             # Every step is validated on all held-out pixels (one forward pass
             # without gradients), so that steps compare on the same entries.
-            channels = self.view_shape[2] if len(self.view_shape) == 3 else 1
-            per_pixel = val_weight.reshape(-1, channels)
+            per_pixel = val_weight.reshape(-1, self._channels)
             self._val_pixels = (per_pixel > 0).any(dim=1).nonzero().reshape(-1)
             self._val_weight = per_pixel[self._val_pixels]
-            self._val_target = target.reshape(-1, channels)[self._val_pixels]
+            self._val_target = target.reshape(-1, self._channels)[self._val_pixels]
         # Graph replay needs Adam's step counters on the device (capturable).
         self.optimizers = [
             torch.optim.Adam(
@@ -233,10 +233,9 @@ class Trainer:
         """One stochastic step on the sub-grid ``batches.sample()`` (see ``batches``)."""
         index = self.batches.sample()
         flat = index.reshape(-1)
-        channels = self.view_shape[2] if len(self.view_shape) == 3 else 1
 
         def pixels(entries):  # (n_rows, n_cols * C) -> the sampled pixels' (n, C)
-            return entries.reshape(-1, channels)[flat]
+            return entries.reshape(-1, self._channels)[flat]
 
         with _autocast(self.precision, self.target.device.type):
             X_hat = self.forward(index)
