@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/study_blend_variants.py                  # warm refit, INRR, 128²
     python benchmarks/study_blend_variants.py --variants inrr --seeds 0 1 2
+    python benchmarks/study_blend_variants.py --variants splits2 seed3 inrr3 \
+        --images camera astronaut --seeds 0 1 2 --tag ensembles
 
 The recipe, ``image_imputer()``, blends an INR + TV fitted at a step size of 1e-2 for at
 most 300 steps (``inrr_sklearn.recipes.BLEND_SCHEDULE``) with the biharmonic fill,
@@ -15,12 +17,20 @@ changes one thing, set on ``image_imputer()`` through ``set_params``:
   400 held-out steps then 100 on all pixels;
 - ``inrr``: ``"inr+inrr+tv"`` as the blend's INR (INRR at its defaults on top of TV),
   400 + 100 steps warm, as ``warm`` (the first comparison made);
-- ``inrr-recipe``: ``"inr+inrr+tv"`` on the recipe's own schedule.
+- ``inrr-recipe``: ``"inr+inrr+tv"`` on the recipe's own schedule;
+- ``splits2``: two held-out sets (``n_splits=2``): the weights learned on twice the
+  held-out pixels, three INR fits averaged (1.5x the steps);
+- ``splits2-200``: the same with at most 200 steps a fit (the recipe's step count);
+- ``80x4``, ``96x4``: the INR's sine layers 4 x 80 or 4 x 96 wide instead of 5 x 64;
+- ``seed3``: a third candidate, a second INR + TV with another seed (twice the steps);
+- ``inrr3``: a third candidate, INR + INRR + TV on the recipe's schedule with
+  full-batch steps (twice the steps).
 
-Images camera, astronaut and coins; masks random 50 %, text and scribble (the masks
-where the SIREN beats the classical fill; on the patches the recipe's INR is pulled
-to the biharmonic fill). Writes ``docs/blend_variants.md``: missing-pixel PSNR (dB)
-of each variant, and its difference to the recipe, per case.
+Images camera, astronaut and coins (``--images``); masks random 50 %, text and
+scribble (``--masks``; the masks where the SIREN beats the classical fill; on the patches the recipe's INR is pulled
+to the biharmonic fill). Writes ``docs/blend_variants.md`` (``--tag T``:
+``docs/blend_variants_T.md``): missing-pixel PSNR (dB) of each variant, and its
+difference to the recipe, per case.
 """
 
 import argparse
@@ -32,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _tasks import command_line, run_tasks
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import image_imputer
@@ -50,11 +61,34 @@ VARIANTS = {
     "warm": (None, {**WARM, "refit_max_iter": 100}, {"refit": "warm"}),
     "inrr": ("inrr+tv", {**WARM, "refit_max_iter": 100}, {"refit": "warm"}),
     "inrr-recipe": ("inrr+tv", {}, {}),
+    "splits2": (None, {}, {"n_splits": 2}),
+    "splits2-200": (None, {"max_iter": 200, "n_iter_no_change": 50}, {"n_splits": 2}),
+    "80x4": (None, {"hidden_layer_sizes": (80,) * 4}, {}),
+    "96x4": (None, {"hidden_layer_sizes": (96,) * 4}, {}),
+}
+#: name -> (method, parameters over the blend schedule) of a third candidate added to
+#: the recipe's two, averaged over its fits like the recipe's INR.
+EXTRA_CANDIDATES = {
+    "inrr3": ("inr+inrr+tv", {"batch_size": None}),
+    "seed3": ("inr+tv", {}),
 }
 
 
 def _blend(variant, seed):
     """``image_imputer()`` with the variant's changes set on it."""
+    if variant in EXTRA_CANDIDATES:
+        method, params = EXTRA_CANDIDATES[variant]
+        blend = image_imputer(random_state=seed)
+        extra = clone(dict(blend.estimators)[BLEND_MODEL]).set_params(
+            reg=make_regularizer(method.partition("+")[2]),
+            random_state=seed + 1000,
+            **params,
+        )
+        name = f"{method}#2"
+        return blend.set_params(
+            estimators=[*blend.estimators, (name, extra)],
+            average_fits=[*blend.average_fits, name],
+        )
     reg_names, inr_params, blend_params = VARIANTS[variant]
     if reg_names is not None:
         # INRR is built for whole rows and columns: full-batch steps at any size.
@@ -77,13 +111,12 @@ def _run(image_name, mask_name, variant, seed, size, threads):
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        completed = _blend(variant, seed).fit_transform(
-            np.where(observed, truth, np.nan)
-        )
+        blend = _blend(variant, seed)
+        completed = blend.fit_transform(np.where(observed, truth, np.nan))
     seconds = time.perf_counter() - start
     psnr = image_scores(truth, completed, observed)["psnr_missing"]
     print(image_name, mask_name, variant, seed, f"{psnr:.2f} dB {seconds:.0f}s",
-          flush=True)  # fmt: skip
+          {k: round(w, 2) for k, w in blend.weights_.items()}, flush=True)  # fmt: skip
     return psnr
 
 
@@ -92,19 +125,24 @@ def main(argv=None):
     parser.add_argument("--variants", nargs="+", default=["warm", "inrr"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--images", nargs="+", default=list(IMAGES))
+    parser.add_argument("--masks", nargs="+", default=list(MASKS))
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--tag", default="", help="page name: blend_variants_<tag>.md")
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
     variants = ["recipe", *(v for v in args.variants if v != "recipe")]
     tasks = [
         (i, m, v, s)
-        for i in IMAGES
-        for m in MASKS
+        for i in args.images
+        for m in args.masks
         for s in args.seeds
         for v in variants
     ]
     psnr = run_tasks(_run, tasks, args.n_jobs, args.size)
-    command = command_line("study_blend_variants.py", argv or sys.argv[1:])
+    command = command_line(
+        "study_blend_variants.py", argv or sys.argv[1:], hidden=("--docs",)
+    )
     lines = [
         f"# Variants of the image blend ({args.size}²)",
         "",
@@ -116,8 +154,8 @@ def main(argv=None):
         "|---|---|---|" + "---|" * (len(variants) - 1),
     ]
     gaps = {v: [] for v in variants[1:]}
-    for i in IMAGES:
-        for m in MASKS:
+    for i in args.images:
+        for m in args.masks:
             base = np.mean([psnr[i, m, "recipe", s] for s in args.seeds])
             cells = [f"{base:.2f}"]
             for v in variants[1:]:
@@ -131,7 +169,7 @@ def main(argv=None):
             f"- `{v}` minus the recipe: mean {np.mean(gap):+.2f} dB, from "
             f"{min(gap):+.2f} to {max(gap):+.2f} dB over the {len(gap)} rows."
         )
-    path = Path(args.docs) / "blend_variants.md"
+    path = Path(args.docs) / f"blend_variants{'_' * bool(args.tag)}{args.tag}.md"
     path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines), f"wrote {path}", sep="\n")
 
