@@ -20,7 +20,6 @@ changes one thing, set on ``image_imputer()`` through ``set_params``:
 - ``inrr-recipe``: ``"inr+inrr+tv"`` on the recipe's own schedule;
 - ``splits2``: two held-out sets (``n_splits=2``): the weights learned on twice the
   held-out pixels, three INR fits averaged (1.5x the steps);
-- ``splits2-200``: the same with at most 200 steps a fit (the recipe's step count);
 - ``80x4``, ``96x4``: the INR's sine layers 4 x 80 or 4 x 96 wide instead of 5 x 64;
 - ``seed3``: a third candidate, a second INR + TV with another seed (twice the steps);
 - ``inrr3``: a third candidate, INR + INRR + TV on the recipe's schedule with
@@ -62,7 +61,6 @@ VARIANTS = {
     "inrr": ("inrr+tv", {**WARM, "refit_max_iter": 100}, {"refit": "warm"}),
     "inrr-recipe": ("inrr+tv", {}, {}),
     "splits2": (None, {}, {"n_splits": 2}),
-    "splits2-200": (None, {"max_iter": 200, "n_iter_no_change": 50}, {"n_splits": 2}),
     "80x4": (None, {"hidden_layer_sizes": (80,) * 4}, {}),
     "96x4": (None, {"hidden_layer_sizes": (96,) * 4}, {}),
 }
