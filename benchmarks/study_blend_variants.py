@@ -26,8 +26,8 @@ changes one thing, set on ``image_imputer()`` through ``set_params``:
   full-batch steps (twice the steps).
 
 Images camera, astronaut and coins (``--images``); masks random 50 %, text and
-scribble (``--masks``; the masks where the SIREN beats the classical fill; on the patches the recipe's INR is pulled
-to the biharmonic fill). Writes ``docs/blend_variants.md`` (``--tag T``:
+scribble (``--masks``; the masks where the SIREN beats the classical fill; on the
+patches the recipe's INR is pulled to the biharmonic fill). Writes ``docs/blend_variants.md`` (``--tag T``:
 ``docs/blend_variants_T.md``): missing-pixel PSNR (dB) of each variant, and its
 difference to the recipe, per case.
 """
