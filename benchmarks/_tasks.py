@@ -1,8 +1,11 @@
 """Shared by the benchmark scripts: run their cases in worker processes."""
 
 import os
+import time
+import warnings
 
 from joblib import Parallel, delayed
+from sklearn.exceptions import ConvergenceWarning
 
 
 def run_tasks(function, tasks, n_jobs, *extra):
@@ -28,3 +31,13 @@ def command_line(script, argv, hidden=()):
             shown.append(arg)
         skip = arg in hidden
     return " ".join([f"python benchmarks/{script}", *shown])
+
+
+def timed_fit_transform(imputer, X):
+    """``imputer.fit_transform(X)`` and the seconds it took, without the
+    ConvergenceWarning of fits that stop at ``max_iter`` (the benchmarks' budgets)."""
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        completed = imputer.fit_transform(X)
+    return completed, time.perf_counter() - start

@@ -26,15 +26,12 @@ import argparse
 import json
 import os
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from _tasks import command_line
+from _tasks import command_line, timed_fit_transform
 from joblib import Parallel, delayed
-from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import CLASSICAL_METHODS, image_imputer
 from inrr_sklearn.image import image_scores, load_image
@@ -67,11 +64,7 @@ def run_case(image_name, mask_name, method, seed, size, threads, cache=None):
     observed = make_observed(mask_name, truth.shape, seed)
     params = {} if method in CLASSICAL_METHODS else {"random_state": seed}
     imputer = image_imputer(method, **params)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        completed = imputer.fit_transform(np.where(observed, truth, np.nan))
-    seconds = time.perf_counter() - start
+    completed, seconds = timed_fit_transform(imputer, np.where(observed, truth, np.nan))
     scores = image_scores(truth, completed, observed)
     psnr, ssim = scores["psnr_missing"], scores["ssim"]
     print(image_name, mask_name, method, seed, f"{psnr:.2f} dB {seconds:.0f}s",

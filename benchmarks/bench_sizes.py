@@ -8,8 +8,8 @@ Usage::
 Images: ``INRImputer`` at its defaults (SIREN 64 x 5) with no regularizer, with
 ``INRR()`` and with ``INRR() + TV()``, on n x n images (50 % of the pixels observed) for
 n = 64, 128, 256, 512, and from 256 up with ``TV()`` and ``batch_size=16384`` (a
-random sub-grid of 1/4 or 1/16 of the pixels a step). Tables: ``DMFImputer(reg=INRR())`` at its defaults on rank-5
-tables (30 % missing). Each estimator runs ``--steps`` steps with early stopping off,
+random sub-grid of 1/4 or 1/16 of the pixels a step). Tables:
+``DMFImputer(reg=INRR())`` at its defaults on rank-5 tables (30 % missing). Each estimator runs ``--steps`` steps with early stopping off,
 after one untimed warm-up fit of 2 steps; seconds per step = fit time / steps. The
 last column bounds a fit at the default ``max_iter`` (early stopping usually ends it
 sooner). ``BlendImputer()`` on tables and ``image_imputer()`` (the recommended image

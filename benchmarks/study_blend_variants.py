@@ -34,15 +34,12 @@ difference to the recipe, per case.
 
 import argparse
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from _tasks import command_line, run_tasks
+from _tasks import command_line, run_tasks, timed_fit_transform
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import image_imputer
 from inrr_sklearn.image import image_scores, load_image
@@ -106,12 +103,8 @@ def _run(image_name, mask_name, variant, seed, size, threads):
         torch.set_num_threads(threads)
     truth = load_image(image_name, size)
     observed = make_mask(mask_name, truth.shape, random_state=seed)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        blend = _blend(variant, seed)
-        completed = blend.fit_transform(np.where(observed, truth, np.nan))
-    seconds = time.perf_counter() - start
+    blend = _blend(variant, seed)
+    completed, seconds = timed_fit_transform(blend, np.where(observed, truth, np.nan))
     psnr = image_scores(truth, completed, observed)["psnr_missing"]
     print(image_name, mask_name, variant, seed, f"{psnr:.2f} dB {seconds:.0f}s",
           {k: round(w, 2) for k, w in blend.weights_.items()}, flush=True)  # fmt: skip

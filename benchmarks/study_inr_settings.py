@@ -14,12 +14,10 @@ all 18 cases. Two fits run at a time, one thread each.
 """
 
 import sys
-import time
-import warnings
 
 import numpy as np
 import torch
-from _tasks import run_tasks
+from _tasks import run_tasks, timed_fit_transform
 
 from inrr_sklearn import InpaintImputer, image_imputer
 from inrr_sklearn.image import image_scores, load_image
@@ -49,7 +47,8 @@ VARIANTS = {
 
 
 def _run(image_name, mask_name, seed, variant, threads):
-    torch.set_num_threads(threads or torch.get_num_threads())
+    if threads is not None:
+        torch.set_num_threads(threads)
     truth = load_image(image_name, 128)
     observed = make_mask(mask_name, truth.shape, random_state=seed)
     inr = image_imputer(
@@ -58,11 +57,7 @@ def _run(image_name, mask_name, seed, variant, threads):
         **BLEND_SCHEDULE,
         random_state=seed,
     ).set_params(**VARIANTS[variant])
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        completed = inr.fit_transform(np.where(observed, truth, np.nan))
-    seconds = time.perf_counter() - start
+    completed, seconds = timed_fit_transform(inr, np.where(observed, truth, np.nan))
     psnr = image_scores(truth, completed, observed)["psnr_missing"]
     print(image_name, mask_name, seed, variant, f"{psnr:.2f} dB", f"{seconds:.1f} s",
           f"{inr.n_iter_} steps", flush=True)  # fmt: skip

@@ -19,13 +19,10 @@ PSNR, the margin over biharmonic and the seconds of fit + transform. Writes
 
 import argparse
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-from _tasks import command_line
-from sklearn.exceptions import ConvergenceWarning
+from _tasks import command_line, timed_fit_transform
 
 from inrr_sklearn import image_imputer
 from inrr_sklearn.image import image_scores, load_image
@@ -37,11 +34,7 @@ RECIPE_BATCH = BLEND_SCHEDULE["batch_size"]
 
 
 def fit(imputer, X, truth, observed):
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        completed = imputer.fit_transform(X)
-    seconds = time.perf_counter() - start
+    completed, seconds = timed_fit_transform(imputer, X)
     return image_scores(truth, completed, observed)["psnr_missing"], seconds
 
 
