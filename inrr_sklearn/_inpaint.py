@@ -1,15 +1,20 @@
 """``InpaintImputer``: classical inpainting (biharmonic, Telea, Navier-Stokes) as an
-imputer, and :func:`classical_inpaint`, the one-line call a user would make instead
-of this library (the peers of the image benchmarks).
+imputer, optionally corrected by a model learned from the image itself, and
+:func:`classical_inpaint`, the one-line call a user would make instead of this
+library (the peers of the image benchmarks).
 """
 
 from numbers import Integral
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import ndimage
+from sklearn.utils import check_random_state
 
 from inrr_sklearn._base import _BaseImputer, document_contract
 from inrr_sklearn._utils import Interval, StrOptions
 from inrr_sklearn._validation import pixel_shape
+from inrr_sklearn.model_selection import split_observed
 
 __all__ = ["CLASSICAL_METHODS", "InpaintImputer", "classical_inpaint"]
 
@@ -96,6 +101,84 @@ def classical_inpaint(image, observed, method="biharmonic", *, radius=3):
     return np.where(keep, image, completed)
 
 
+#: Half-width of the neighbourhood the correction reads (7 x 7 pixels).
+_RADIUS = 3
+#: Held-out sets of the correction: drawn 9 at a time (disjoint, 10 % of the observed
+#: pixels each), at most 27, fewer once they hold this many pixels.
+_MAX_SETS, _TARGET_PIXELS = 27, 50_000
+#: Below this many held-out pixels the fill is not corrected (too few to learn from).
+_MIN_PIXELS = 1_000
+
+
+def _neighbourhood_features(fill, observed, rows, cols):
+    """Features of pixels ``(rows, cols)`` of one plane: the fill there, the fill of
+    the 7 x 7 neighbourhood minus it (alone and where observed), the distance to the
+    nearest observed pixel."""
+    pad = _RADIUS
+    window = (2 * pad + 1, 2 * pad + 1)
+    centre = fill[rows, cols]
+    values = sliding_window_view(np.pad(fill, pad, mode="reflect"), window)
+    known = sliding_window_view(np.pad(observed, pad, mode="reflect"), window)
+    offsets = values[rows, cols].reshape(centre.size, -1) - centre[:, None]
+    known = known[rows, cols].reshape(centre.size, -1)
+    distance = ndimage.distance_transform_edt(~observed)[rows, cols]
+    return np.column_stack([centre, offsets, offsets * known, distance])
+
+
+def _within_reach(observed):
+    """Pixels whose 7 x 7 neighbourhood holds an observed pixel (the correction
+    reads the fill there; deeper inside wide holes it is left alone)."""
+    return ndimage.distance_transform_cdt(~observed, metric="chessboard") <= _RADIUS
+
+
+def _corrected_fill(image, observed, method, radius, random_state):
+    """``classical_inpaint`` plus a correction learned on hidden observed pixels.
+
+    ``image`` is (H, W, C) in [0, 1], ``observed`` (H, W). Observed pixels are hidden
+    in sets shaped like the holes; each set is inpainted without them, and
+    gradient-boosted trees learn the fill's error there from the fill's
+    neighbourhood. The same trees then correct the fill of the real holes.
+    """
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = check_random_state(random_state)
+    fill = classical_inpaint(image, observed, method, radius=radius)
+    n_hide = round(0.1 * observed.sum())
+    n_sets = min(_MAX_SETS, -(-_TARGET_PIXELS // max(n_hide * image.shape[2], 1)))
+    hidden_sets = []
+    while len(hidden_sets) < n_sets:
+        draw = split_observed(
+            observed,
+            0.1,
+            n_splits=min(9, n_sets - len(hidden_sets)),
+            holdout="mask",
+            random_state=rng,
+        )
+        if not draw:
+            break
+        hidden_sets += draw
+    if sum(int(h.sum()) for h in hidden_sets) * image.shape[2] < _MIN_PIXELS:
+        return fill
+    features, targets = [], []
+    for hidden in hidden_sets:
+        kept = observed & ~hidden
+        hidden_fill = classical_inpaint(image, kept, method, radius=radius)
+        rows, cols = np.nonzero(hidden & _within_reach(kept))
+        for c in range(image.shape[2]):
+            plane = hidden_fill[..., c]
+            features.append(_neighbourhood_features(plane, kept, rows, cols))
+            targets.append(image[rows, cols, c] - plane[rows, cols])
+    model = HistGradientBoostingRegressor(
+        max_iter=200, learning_rate=0.05, random_state=rng.randint(2**31 - 1)
+    ).fit(np.concatenate(features), np.concatenate(targets))
+    rows, cols = np.nonzero(~observed & _within_reach(observed))
+    for c in range(image.shape[2]):
+        plane = fill[..., c]
+        correction = model.predict(_neighbourhood_features(plane, observed, rows, cols))
+        plane[rows, cols] = np.clip(plane[rows, cols] + correction, 0.0, 1.0)
+    return fill
+
+
 @document_contract
 class InpaintImputer(_BaseImputer):
     """A classical inpainting method behind the imputer API.
@@ -103,19 +186,27 @@ class InpaintImputer(_BaseImputer):
     Wraps :func:`classical_inpaint` so that scikit-image's biharmonic or OpenCV's
     Telea / Navier-Stokes inpainting can stand in a :class:`~inrr_sklearn.BlendImputer`
     or a pipeline beside the library's models, or pull an INR inside wide holes
-    (``INRImputer(fill_prior=InpaintImputer())``). Nothing is learned: each matrix
-    is inpainted from its own observed entries, after mapping them onto [0, 1] with
-    their minimum and maximum (and back). Needs the ``[demo]`` extra.
+    (``INRImputer(fill_prior=InpaintImputer())``). Each matrix is inpainted from its
+    own observed entries, after mapping them onto [0, 1] with their minimum and
+    maximum (and back); ``fit`` stores nothing learned. Needs the ``[demo]`` extra.
 
     Parameters
     ----------
     method : {"biharmonic", "telea", "ns"}, default="biharmonic"
         See :func:`classical_inpaint`.
+    refine : bool, default=False
+        Correct the fill with a model learned from the same image (see Notes): on
+        camera, astronaut and coins at 128² the corrected biharmonic fill is 0.3 to
+        2.6 dB closer to the missing pixels than the plain one under random, text
+        and scribble masks, in a few seconds instead of a fraction of one
+        (``docs/inpainting_holdout.md``).
     radius : int, default=3
         OpenCV's inpainting radius in pixels.
     n_channels : int, default=1
         Channels interleaved in the columns (``image.reshape(H, W * C)``); a pixel
         counts as observed when all its channels are.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the held-out sets and the trees of ``refine``; unused without it.
     {contract parameters}
 
     Attributes
@@ -129,6 +220,17 @@ class InpaintImputer(_BaseImputer):
 
     Notes
     -----
+    With ``refine``, observed pixels are hidden in sets shaped like the holes (10 %
+    of them each, drawn 9 disjoint sets at a time; as many sets as hold 50,000
+    pixels, at most 27). Each set is inpainted without its pixels, and
+    gradient-boosted trees (``HistGradientBoostingRegressor``) learn the fill's
+    error :math:`x_p - f_p` at those pixels from features of the fill :math:`f`
+    around them: :math:`f_p`, the 7 x 7 neighbourhood :math:`f_q - f_p` (alone and
+    where :math:`q` is observed) and the distance to the nearest observed pixel.
+    The completion is :math:`\\mathrm{clip}(f_p + g(\\phi_p), 0, 1)` at every
+    missing pixel, with :math:`f` the fill from all observed pixels. Held-out sets
+    holding fewer than 1,000 pixels leave the fill uncorrected.
+
     ``keep_empty_features`` defaults to True here: the columns of an image are
     positions, and an all-missing one is a hole to fill. A matrix with no observed
     entry cannot be inpainted and is refused (in ``fit`` and ``transform``).
@@ -147,16 +249,20 @@ class InpaintImputer(_BaseImputer):
     _parameter_constraints: dict = {
         **_BaseImputer._parameter_constraints,
         "method": [StrOptions(set(CLASSICAL_METHODS))],
+        "refine": ["boolean"],
         "radius": [Interval(Integral, 1, None, closed="left")],
         "n_channels": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
     }
 
     def __init__(
         self,
         method="biharmonic",
         *,
+        refine=False,
         radius=3,
         n_channels=1,
+        random_state=None,
         missing_values=np.nan,
         add_indicator=False,
         keep_empty_features=True,
@@ -167,8 +273,10 @@ class InpaintImputer(_BaseImputer):
             keep_empty_features=keep_empty_features,
         )
         self.method = method
+        self.refine = refine
         self.radius = radius
         self.n_channels = n_channels
+        self.random_state = random_state
 
     def _fit_completion(self, X, observed):
         pixel_shape(X, self.n_channels)
@@ -185,10 +293,15 @@ class InpaintImputer(_BaseImputer):
         shape = pixel_shape(X, self.n_channels)
         unit = ((np.where(observed, X, low) - low) / span).reshape(shape)
         pixel_observed = observed.reshape(shape).all(axis=2)
-        completed = classical_inpaint(
-            unit if self.n_channels > 1 else unit[..., 0],
-            pixel_observed,
-            self.method,
-            radius=self.radius,
-        )
+        if self.refine:
+            completed = _corrected_fill(
+                unit, pixel_observed, self.method, self.radius, self.random_state
+            )
+        else:
+            completed = classical_inpaint(
+                unit if self.n_channels > 1 else unit[..., 0],
+                pixel_observed,
+                self.method,
+                radius=self.radius,
+            )
         return low + span * completed.reshape(X.shape)

@@ -17,6 +17,7 @@ __all__ = [
     "BLEND_MODEL",
     "BLEND_SCHEDULE",
     "IMAGE_METHODS",
+    "REFINED_METHOD",
     "default_candidates",
     "image_imputer",
 ]
@@ -32,6 +33,10 @@ IMAGE_METHODS = (
     "dmf+air",
     "dmf+inrr",
 )
+
+#: The biharmonic fill corrected by trees learned from the image itself
+#: (``InpaintImputer("biharmonic", refine=True)``), alone or inside the blend.
+REFINED_METHOD = "refined"
 
 #: The INR inside ``image_imputer("blend")``.
 BLEND_MODEL = "inr+tv"
@@ -100,11 +105,17 @@ def image_imputer(method="blend", *, n_channels=1, **params):
     INRImputer(max_iter=500,
                reg=SumRegularizer(regularizers=[('inrr', INRR()), ('tv', TV())]),
                scaling='global')
-    >>> sorted(image_imputer("blend").get_params()["estimators"][i][0] for i in (0, 1))
-    ['biharmonic', 'inr+tv']
+    >>> [name for name, _ in image_imputer("blend").get_params()["estimators"]]
+    ['inr+tv', 'refined', 'biharmonic']
+    >>> image_imputer("refined")
+    InpaintImputer(refine=True)
     """
     if method in CLASSICAL_METHODS:
         return InpaintImputer(method, n_channels=n_channels, **params)
+    if method == REFINED_METHOD:
+        return InpaintImputer(
+            "biharmonic", refine=True, n_channels=n_channels, **params
+        )
     if method == "blend":
         model_params = {
             "fill_prior": InpaintImputer("biharmonic", n_channels=n_channels),
@@ -115,6 +126,14 @@ def image_imputer(method="blend", *, n_channels=1, **params):
             (
                 BLEND_MODEL,
                 image_imputer(BLEND_MODEL, n_channels=n_channels, **model_params),
+            ),
+            (
+                REFINED_METHOD,
+                image_imputer(
+                    REFINED_METHOD,
+                    n_channels=n_channels,
+                    random_state=params.get("random_state"),
+                ),
             ),
             ("biharmonic", InpaintImputer("biharmonic", n_channels=n_channels)),
         ]

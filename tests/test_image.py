@@ -18,7 +18,7 @@ from inrr_sklearn import (
     image_imputer,
 )
 from inrr_sklearn.image import image_scores, read_image, write_image
-from inrr_sklearn.recipes import BLEND_MODEL, IMAGE_METHODS
+from inrr_sklearn.recipes import BLEND_MODEL, IMAGE_METHODS, REFINED_METHOD
 from inrr_sklearn.regularizers import SumRegularizer
 
 
@@ -228,15 +228,62 @@ def test_inpaint_imputer_channels_and_errors():
         InpaintImputer().fit_transform(np.full((4, 4), np.nan))
 
 
+def _stripes_with_holes(size=48, seed=0):
+    """Stripes six pixels wide, half the pixels hidden: biharmonic blurs them."""
+    rng = np.random.default_rng(seed)
+    u = np.arange(size)
+    truth = 0.5 + 0.4 * np.sign(np.sin(2 * np.pi * np.add.outer(u, 0.5 * u) / 12))
+    observed = rng.random(truth.shape) > 0.5
+    return truth, observed
+
+
+def test_refined_fill_learns_from_the_image_and_keeps_observed_pixels():
+    truth, observed = _stripes_with_holes()
+    X = np.where(observed, truth, np.nan)
+    X_before = X.copy()
+    plain = InpaintImputer().fit_transform(X)
+    refined = InpaintImputer(refine=True, random_state=0).fit_transform(X)
+    assert_array_equal(X, X_before)
+    assert_array_equal(refined[observed], truth[observed])
+    assert refined.min() >= truth.min() and refined.max() <= truth.max()
+
+    def psnr(completed):
+        return -10 * np.log10(np.mean((completed - truth)[~observed] ** 2))
+
+    assert psnr(refined) > psnr(plain) + 1.0
+    again = InpaintImputer(refine=True, random_state=0).fit_transform(X)
+    assert_array_equal(again, refined)
+
+
+def test_refined_fill_on_colour_and_on_too_few_pixels():
+    truth, observed = _stripes_with_holes(size=40)
+    rgb = np.stack([truth, 1 - truth, 0.5 * truth], axis=-1)
+    rgb[~observed] = np.nan
+    X = rgb.reshape(40, 120)
+    refined = InpaintImputer(refine=True, n_channels=3, random_state=0).fit_transform(X)
+    plain = InpaintImputer(n_channels=3).fit_transform(X)
+    assert_array_equal(refined[~np.isnan(X)], X[~np.isnan(X)])
+    assert not np.allclose(refined, plain)
+    # A 12 x 12 image holds too few pixels to learn from: the plain fill.
+    small = X[:12, :36]
+    assert_array_equal(
+        InpaintImputer(refine=True, n_channels=3).fit_transform(small),
+        InpaintImputer(n_channels=3).fit_transform(small),
+    )
+
+
 def test_image_imputer_blend_and_classical_names():
     blend = image_imputer(max_iter=7, random_state=3, n_channels=3)
     assert isinstance(blend, BlendImputer) and blend.holdout == "mask"
     names = [name for name, _ in blend.estimators]
-    assert names == [BLEND_MODEL, "biharmonic"]
+    assert names == [BLEND_MODEL, REFINED_METHOD, "biharmonic"]
     params = blend.get_params()
     assert params[f"{BLEND_MODEL}__max_iter"] == 7
     assert params[f"{BLEND_MODEL}__random_state"] == 3 == blend.random_state
-    assert params[f"{BLEND_MODEL}__n_channels"] == 3 == params["biharmonic__n_channels"]
+    assert params[f"{REFINED_METHOD}__random_state"] == 3
+    assert params[f"{REFINED_METHOD}__refine"] is True
+    for name in names:
+        assert params[f"{name}__n_channels"] == 3
     telea = image_imputer("telea", n_channels=3)
     assert isinstance(telea, InpaintImputer)
     assert (telea.method, telea.n_channels) == ("telea", 3)
