@@ -48,7 +48,7 @@ from inrr_sklearn._inpaint import CLASSICAL_METHODS
 from inrr_sklearn.image import image_scores, read_image, write_image
 from inrr_sklearn.image.io import FLOAT_SUFFIXES
 from inrr_sklearn.masks import MASK_KINDS, make_mask
-from inrr_sklearn.recipes import IMAGE_METHODS, image_imputer
+from inrr_sklearn.recipes import IMAGE_METHODS, REFINED_METHOD, image_imputer
 
 #: Suffixes ``-o`` accepts (what :func:`~inrr_sklearn.image.write_image` writes).
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -196,7 +196,9 @@ def complete(args):
     pixel_observed = observed if channels == 1 else observed[..., None]
     X = np.where(pixel_observed, image, np.nan).reshape(height, width * channels)
     params = {}  # a classical method trains nothing and takes none of these
-    if args.method not in CLASSICAL_METHODS:
+    if args.method == REFINED_METHOD:  # trees learned in seconds, no training loop
+        params = {"random_state": args.random_state}
+    elif args.method not in CLASSICAL_METHODS:
         params = dict(random_state=args.random_state, device=args.device)
         params["verbose"] = 0 if args.quiet else 1
         if args.max_iter is not None:
@@ -299,8 +301,10 @@ def build_parser():
         "--method",
         type=_method,
         default="blend",
-        help="blend (the default: an INR blended with the biharmonic fill, weights "
-        f"learned on held-out pixels), one of {', '.join(CLASSICAL_METHODS)} (classical "
+        help="blend (the default: an INR blended with the biharmonic fill, plain and "
+        "refined, weights learned on held-out pixels), refined (the biharmonic fill "
+        "corrected by trees learned from the image: seconds), one of "
+        f"{', '.join(CLASSICAL_METHODS)} (classical "
         f"inpainting), one of {', '.join(IMAGE_METHODS)}, or a model with several "
         "regularizers summed, e.g. inr+inrr+tv",
     )

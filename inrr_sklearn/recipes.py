@@ -73,16 +73,19 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         ``"blend"`` (the recommendation): a :class:`~inrr_sklearn.BlendImputer` of an
         INR (``BLEND_MODEL``, SIREN + TV, pulled toward the biharmonic fill inside
         holes at least 6 pixels deep: ``fill_prior=InpaintImputer()``, which took the
-        patch masks from up to 4 dB below the biharmonic fill to ties with it) and
-        the classical biharmonic fill (Telea,
-        3 dB below it on every measured case, only added noise to the weights), with
+        patch masks from up to 4 dB below the biharmonic fill to ties with it),
+        the biharmonic fill corrected by trees learned from the image
+        (``"refined"``) and the plain biharmonic fill (Telea, 3 dB below it on
+        every measured case, only added noise to the weights), with
         convex weights learned on held-out pixels shaped like the holes
         (``holdout="mask"``), then refitted on all pixels, the INR's completion
         averaged with that of its held-out fit; the INR trains on
         ``BLEND_SCHEDULE`` (step size 1e-2, at most 300 steps; from 512² up each
         step on a random sub-grid of at least 20,000 pixels), so the whole fit
-        costs at most 600 INR steps. A classical peer alone: ``"biharmonic"``, ``"telea"`` or ``"ns"``
-        (:class:`InpaintImputer`). Otherwise a model ("inr" =
+        costs at most 600 INR steps and two refined fills.
+        ``"refined"``: ``InpaintImputer("biharmonic", refine=True)`` alone, the
+        fast call (seconds). A classical peer alone: ``"biharmonic"``, ``"telea"``
+        or ``"ns"`` (:class:`InpaintImputer`). Otherwise a model ("inr" =
         :class:`INRImputer`, "dmf" = :class:`DMFImputer`), then optionally "+" one or
         more regularizers ("l2", "tv", "air", "inrr"), each with its defaults;
         several are summed (e.g. "inr+inrr+tv"). ``IMAGE_METHODS`` lists the paper's

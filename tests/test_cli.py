@@ -235,7 +235,7 @@ def test_16_bit_input_to_jpeg_is_written_8_bit_with_a_warning(tmp_path, capsys):
     assert io.imread(tmp_path / "o.jpg").dtype == np.uint8
 
 
-@pytest.mark.parametrize("method", ["inr", "blend", "biharmonic"])
+@pytest.mark.parametrize("method", ["inr", "blend", "refined", "biharmonic"])
 @pytest.mark.parametrize("shape", [(5, 5, 3), (2, 2)])
 def test_tiny_images_complete_and_score(tmp_path, capsys, shape, method):
     image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)

@@ -30,6 +30,14 @@ def test_demo_writes_table_and_figure(tmp_path, capsys):
         warnings.simplefilter("ignore", ConvergenceWarning)
         main(["--size", "24", "--max-iter", "15", "--output", str(figure)])
     out = capsys.readouterr().out
-    for method in ("biharmonic", "Telea", "NS", "INR+INRR", "INR+TV", "Blend"):
+    for method in (
+        "biharmonic",
+        "Refined",
+        "Telea",
+        "NS",
+        "INR+INRR",
+        "INR+TV",
+        "Blend",
+    ):
         assert method in out
     assert figure.exists() and figure.stat().st_size > 10_000
