@@ -48,8 +48,9 @@ BLEND_MODEL = "inr+tv"
 #: Two such fits averaged (held-out fit and refit) beat a 400-step fit continued for
 #: 100 steps on all pixels by 0.01-0.60 dB on 9 masked images
 #: (``docs/blend_variants.md``), and match the 1e-3 x 1,500 schedule in a third of the
-#: steps (``docs/inpainting_holdout.md``: median margin over biharmonic +0.46 dB, was
-#: +0.50; worst case -0.25 dB, was -0.62).
+#: steps (blend of the INR and biharmonic on the 36 cases of
+#: ``docs/inpainting_holdout.md``: median margin over biharmonic +0.46 dB, was +0.50;
+#: worst case -0.25 dB, was -0.62).
 #: Above 80,000 pixels (about 283²) each step trains on a random sub-grid
 #: ``image[a::s, b::s]`` of at least ``batch_size`` pixels (s = 2, and 3 from about
 #: 425²; ``docs/large_images.md``): at 512² the blend takes well under a minute
