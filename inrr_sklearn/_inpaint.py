@@ -105,6 +105,7 @@ def classical_inpaint(image, observed, method="biharmonic", *, radius=3):
 _HALF_WINDOW = 3
 #: Held-out sets of the correction: drawn 9 at a time (disjoint, 10 % of the observed
 #: pixels each), at most 27, fewer once they hold this many pixels.
+_SET_FRACTION, _SETS_PER_DRAW = 0.1, 9
 _MAX_SETS, _TARGET_PIXELS = 27, 50_000
 #: Below this many held-out pixels the fill is not corrected (too few to learn from).
 _MIN_PIXELS = 1_000
@@ -148,14 +149,17 @@ def _corrected_fill(image, observed, method, radius, random_state):
 
     rng = check_random_state(random_state)
     fill = classical_inpaint(image, observed, method, radius=radius)
-    n_hide = round(0.1 * observed.sum())
+    rows, cols = np.nonzero(~observed & _within_reach(observed))
+    if rows.size == 0:  # nothing missing within reach of an observed pixel
+        return fill
+    n_hide = round(_SET_FRACTION * observed.sum())
     n_sets = min(_MAX_SETS, -(-_TARGET_PIXELS // max(n_hide * image.shape[2], 1)))
     hidden_sets = []
     while len(hidden_sets) < n_sets:
         draw = split_observed(
             observed,
-            0.1,
-            n_splits=min(9, n_sets - len(hidden_sets)),
+            _SET_FRACTION,
+            n_splits=min(_SETS_PER_DRAW, n_sets - len(hidden_sets)),
             holdout="mask",
             random_state=rng,
         )
@@ -168,15 +172,12 @@ def _corrected_fill(image, observed, method, radius, random_state):
     for hidden in hidden_sets:
         kept = observed & ~hidden
         hidden_fill = classical_inpaint(image, kept, method, radius=radius)
-        rows, cols = np.nonzero(hidden & _within_reach(kept))
-        features.append(_neighbourhood_features(hidden_fill, kept, rows, cols))
-        targets.append((image - hidden_fill)[rows, cols].T.ravel())
+        set_rows, set_cols = np.nonzero(hidden & _within_reach(kept))
+        features.append(_neighbourhood_features(hidden_fill, kept, set_rows, set_cols))
+        targets.append((image - hidden_fill)[set_rows, set_cols].T.ravel())
     model = HistGradientBoostingRegressor(
         max_iter=200, learning_rate=0.05, random_state=rng.randint(2**31 - 1)
     ).fit(np.concatenate(features), np.concatenate(targets))
-    rows, cols = np.nonzero(~observed & _within_reach(observed))
-    if rows.size == 0:  # nothing missing within reach of an observed pixel
-        return fill
     correction = model.predict(_neighbourhood_features(fill, observed, rows, cols))
     fill[rows, cols] = np.clip(
         fill[rows, cols] + correction.reshape(image.shape[2], -1).T, 0.0, 1.0
