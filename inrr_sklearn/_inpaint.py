@@ -109,24 +109,44 @@ _SET_FRACTION, _SETS_PER_DRAW = 0.1, 9
 _MAX_SETS, _TARGET_PIXELS = 27, 50_000
 #: Below this many held-out pixels the fill is not corrected (too few to learn from).
 _MIN_PIXELS = 1_000
+#: Missing pixels corrected per chunk (features and tree predictions in cache).
+_PREDICT_PIXELS = 8_192
 
 
-def _neighbourhood_features(fill, observed, rows, cols):
-    """Features of pixels ``(rows, cols)`` of each plane of ``fill`` (H, W, C): the
-    fill there, the fill of the 7 x 7 neighbourhood minus it (alone and where
-    observed), the distance to the nearest observed pixel; planes stacked in rows."""
+def _feature_maps(fill, observed):
+    """What the features of :func:`_neighbourhood_features` read, computed once per
+    fill: the planes of ``fill`` (H, W, C) and ``observed`` padded by reflection, and
+    the distance of every pixel to the nearest observed one."""
     pad = _HALF_WINDOW
-    window = (2 * pad + 1, 2 * pad + 1)
-    known = sliding_window_view(np.pad(observed, pad, mode="reflect"), window)
-    known = known[rows, cols].reshape(rows.size, window[0] * window[1])
-    distance = ndimage.distance_transform_edt(~observed)[rows, cols]
-    features = []
-    for c in range(fill.shape[2]):
-        centre = fill[rows, cols, c]
-        values = sliding_window_view(np.pad(fill[..., c], pad, mode="reflect"), window)
-        offsets = values[rows, cols].reshape(known.shape) - centre[:, None]
-        features.append(np.column_stack([centre, offsets, offsets * known, distance]))
-    return np.concatenate(features)
+    return (
+        np.pad(fill, ((pad, pad), (pad, pad), (0, 0)), mode="reflect"),
+        np.pad(observed, pad, mode="reflect"),
+        ndimage.distance_transform_edt(~observed),
+    )
+
+
+def _neighbourhood_features(maps, rows, cols):
+    """Features of pixels ``(rows, cols)`` of each plane of the fill behind ``maps``
+    (from :func:`_feature_maps`): the fill there, the fill of the 7 x 7
+    neighbourhood minus it (alone and where observed), the distance to the nearest
+    observed pixel; planes stacked in rows."""
+    padded_fill, padded_observed, distance = maps
+    width = 2 * _HALF_WINDOW + 1
+    n_window = width * width
+    known = sliding_window_view(padded_observed, (width, width))[rows, cols]
+    known = known.reshape(rows.size, n_window)
+    n_channels = padded_fill.shape[2]
+    features = np.empty((n_channels, rows.size, 2 * n_window + 2))
+    for c in range(n_channels):
+        plane = padded_fill[..., c]
+        centre = plane[rows + _HALF_WINDOW, cols + _HALF_WINDOW]
+        values = sliding_window_view(plane, (width, width))[rows, cols]
+        offsets = features[c, :, 1 : n_window + 1]
+        np.subtract(values.reshape(rows.size, n_window), centre[:, None], out=offsets)
+        np.multiply(offsets, known, out=features[c, :, n_window + 1 : -1])
+        features[c, :, 0] = centre
+        features[c, :, -1] = distance[rows, cols]
+    return features.reshape(n_channels * rows.size, -1)
 
 
 def _within_reach(observed):
@@ -173,15 +193,22 @@ def _corrected_fill(image, observed, method, radius, random_state):
         kept = observed & ~hidden
         hidden_fill = classical_inpaint(image, kept, method, radius=radius)
         set_rows, set_cols = np.nonzero(hidden & _within_reach(kept))
-        features.append(_neighbourhood_features(hidden_fill, kept, set_rows, set_cols))
+        maps = _feature_maps(hidden_fill, kept)
+        features.append(_neighbourhood_features(maps, set_rows, set_cols))
         targets.append((image - hidden_fill)[set_rows, set_cols].T.ravel())
     model = HistGradientBoostingRegressor(
         max_iter=200, learning_rate=0.05, random_state=rng.randint(2**31 - 1)
     ).fit(np.concatenate(features), np.concatenate(targets))
-    correction = model.predict(_neighbourhood_features(fill, observed, rows, cols))
-    fill[rows, cols] = np.clip(
-        fill[rows, cols] + correction.reshape(image.shape[2], -1).T, 0.0, 1.0
-    )
+    # Features and predictions a chunk of pixels at a time: each tree then walks
+    # rows still in cache (on all of a 1024 x 1024 colour image at once, the 200
+    # trees re-read 1.2 GB of features each, and the predictions took 17 s of 48).
+    maps = _feature_maps(fill, observed)
+    correction = np.empty((image.shape[2], rows.size))
+    for start in range(0, rows.size, _PREDICT_PIXELS):
+        chunk = slice(start, start + _PREDICT_PIXELS)
+        features = _neighbourhood_features(maps, rows[chunk], cols[chunk])
+        correction[:, chunk] = model.predict(features).reshape(image.shape[2], -1)
+    fill[rows, cols] = np.clip(fill[rows, cols] + correction.T, 0.0, 1.0)
     return fill
 
 
