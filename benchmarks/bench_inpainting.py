@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_inpainting.py                     # 3 images x 4 masks x 3 seeds
     python benchmarks/bench_inpainting.py --images camera --masks text --seeds 0
     python benchmarks/bench_inpainting.py --methods blend inr+tv --tag variants
+    python benchmarks/bench_inpainting.py --size 192 --methods blend-all refined biharmonic telea ns --tag size192
 
 Images (``skimage.data``, grey, 128 x 128 by default): camera, astronaut and coins.
 Masks (``inrr_sklearn.masks``): random 50 % missing, text, scribble (drawn with the
@@ -13,12 +14,15 @@ drawn with s and the models are seeded with s. Methods: scikit-image's biharmoni
 OpenCV's Telea / Navier-Stokes inpainting (``InpaintImputer``), and names accepted by
 ``inrr_sklearn.image_imputer``: ``"blend"``, its default, blends an INR with the
 biharmonic fill, plain and ``"refined"`` (corrected by trees learned from the image
-itself), on mask-shaped held-out pixels. Each cell: missing-pixel PSNR (dB),
+itself), on mask-shaped held-out pixels; above ``BLEND_MAX_PIXELS`` the refined fill
+alone, and ``"blend-all"`` is the blend with all three candidates at any size. Each
+cell: missing-pixel PSNR (dB),
 mean over the seeds ± half their spread (max - min) / 2, the whole image's SSIM (mean
 over the seeds) and seconds per fit. For each of the library's methods the summary
 counts the (image, mask, seed) cases where it beats every classical peer, with its
 smallest margin, and gives each row's margin (mean over the seeds, and the worst
-seed). ``--n-jobs`` runs fits in parallel
+seed); the first of them is compared with each other one, row by row.
+``--n-jobs`` runs fits in parallel
 processes with one thread each; ``--cache DIR`` keeps each case's result in DIR and
 reuses it (to split a long grid over several runs). Writes
 ``docs/inpainting_<tag>.md``.
@@ -43,6 +47,8 @@ from inrr_sklearn.recipes import REFINED_METHOD
 IMAGES = ("camera", "astronaut", "coins")
 MASKS = ("random 50%", "text", "scribble", "patch")
 METHODS = ("blend", REFINED_METHOD, *CLASSICAL_METHODS)
+#: ``image_imputer()`` with all three candidates at any size (``max_entries=None``).
+BLEND_ALL = "blend-all"
 
 
 def make_observed(mask_name, shape, seed):
@@ -66,7 +72,10 @@ def run_case(image_name, mask_name, method, seed, size, threads, cache=None):
     truth = load_image(image_name, size)
     observed = make_observed(mask_name, truth.shape, seed)
     params = {} if method in CLASSICAL_METHODS else {"random_state": seed}
-    imputer = image_imputer(method, **params)
+    if method == BLEND_ALL:  # every candidate at every size
+        imputer = image_imputer(**params).set_params(max_entries=None)
+    else:
+        imputer = image_imputer(method, **params)
     completed, seconds = timed_fit_transform(imputer, np.where(observed, truth, np.nan))
     scores = image_scores(truth, completed, observed)
     psnr, ssim = scores["psnr_missing"], scores["ssim"]
@@ -162,6 +171,30 @@ def main(argv=None):
             f"| image | mask | `{ours}` minus best peer, mean (dB) | worst seed (dB) |",
             "|---|---|---|---|",
             *row_margins,
+        ]
+    ours = [m for m in args.methods if m not in peers]
+    for other in ours[1:]:
+        first, rows, gaps = ours[0], [], []
+        for image in args.images:
+            for mask in args.masks:
+                row = [
+                    results[image, mask, first, s][0]
+                    - results[image, mask, other, s][0]
+                    for s in args.seeds
+                ]
+                gaps += row
+                rows.append(
+                    f"| {image} | {mask} | {np.mean(row):+.2f} | "
+                    f"{min(row):+.2f} to {max(row):+.2f} |"
+                )
+        lines += [
+            "",
+            f"`{first}` minus `{other}`: mean {np.mean(gaps):+.2f} dB over the "
+            f"{len(gaps)} cases (min {min(gaps):+.2f}, max {max(gaps):+.2f}).",
+            "",
+            f"| image | mask | `{first}` minus `{other}`, mean (dB) | range (dB) |",
+            "|---|---|---|---|",
+            *rows,
         ]
     text = "\n".join(lines) + "\n"
     out = Path(args.docs) / f"inpainting_{args.tag}.md"

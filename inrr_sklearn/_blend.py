@@ -243,6 +243,17 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         128² images (seed 0) ``image_imputer()`` with a warm refit (400 + 100
         steps) scored 0.01 to 0.60 dB (mean 0.29) below its two independent
         300-step fits averaged, the recipe's choice.
+    max_entries : dict of str to int or None, default=None
+        Candidates that take part only in inputs of at most this many entries
+        (rows x columns, after dropping all-missing columns without
+        ``keep_empty_features``); larger inputs leave them out, as the defaults
+        leave KNN out of large tables. Left-out candidates are listed in
+        ``cv_results_`` with a weight of 0 and no held-out error. When a single
+        candidate remains (and it is not in ``average_fits``) there is nothing to
+        weigh: it is fitted once, on all observed entries, with no held-out fits.
+        ``image_imputer()`` leaves its INR and plain biharmonic fill out of images
+        above 50,000 pixels, where the refined fill alone scores within a few
+        hundredths of a dB of the three-candidate blend in a tenth of its time.
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
     n_jobs : int or None, default=-1
@@ -315,6 +326,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         "holdout": [StrOptions({"random", "mask", "matched"})],
         "average_fits": [list, None],
         "refit": ["boolean", StrOptions({"warm"})],
+        "max_entries": [dict, None],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     }
@@ -328,6 +340,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         holdout="matched",
         average_fits=None,
         refit=True,
+        max_entries=None,
         random_state=None,
         n_jobs=-1,
         missing_values=np.nan,
@@ -345,6 +358,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         self.holdout = holdout
         self.average_fits = average_fits
         self.refit = refit
+        self.max_entries = max_entries
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -380,9 +394,14 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             raise ValueError(
                 f"average_fits names {unknown}, which are not candidates {names}."
             )
-        folds = self._hide(observed, rng, X)
-        if not folds:  # too small to hold anything out: equal weights
-            return self._publish_blend(X, candidates, names, None, None, None)
+        candidates = self._within_size(candidates, names, X.size)
+        names_in = [name for name, _ in candidates]
+        folds = []
+        if len(candidates) > 1 or names_in[0] in (self.average_fits or ()):
+            folds = self._hide(observed, rng, X)
+        if not folds:  # one candidate, or too small to hold anything out
+            completion = self._publish_blend(X, candidates, names_in, None, None, None)
+            return self._list_left_out(names, completion)
         fits = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_complete)(name, est, np.where(hidden, np.nan, X))
             for hidden in folds
@@ -402,7 +421,57 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         errors = np.sqrt(np.mean((predictions - truth[:, None]) ** 2, axis=0))
         weights = _convex_least_squares(predictions, truth)
         blend = float(np.sqrt(np.mean((predictions @ weights - truth) ** 2)))
-        return self._publish_blend(X, candidates, names, weights, errors, blend, fits)
+        completion = self._publish_blend(
+            X, candidates, names_in, weights, errors, blend, fits
+        )
+        return self._list_left_out(names, completion)
+
+    def _within_size(self, candidates, names, n_entries):
+        """The candidates whose ``max_entries`` admits an input of ``n_entries``."""
+        limits = self.max_entries or {}
+        unknown = sorted(set(limits) - set(names))
+        if unknown:
+            raise ValueError(
+                f"max_entries names {unknown}, which are not candidates {names}."
+            )
+        for name, limit in limits.items():
+            if not isinstance(limit, Integral | Real) or not limit > 0:
+                raise ValueError(
+                    f"max_entries[{name!r}] must be a positive number; got {limit!r}."
+                )
+        kept = [
+            (name, est)
+            for name, est in candidates
+            if n_entries <= limits.get(name, np.inf)
+        ]
+        if not kept:
+            raise ValueError(
+                f"max_entries leaves no candidate for an input of {n_entries} "
+                f"entries: {limits}."
+            )
+        return kept
+
+    def _list_left_out(self, names, completion):
+        """List every candidate in ``cv_results_``, in order: those left out by
+        ``max_entries`` with a weight of 0 and no held-out error."""
+        results = dict(
+            zip(
+                self.cv_results_["estimator"],
+                zip(
+                    self.cv_results_["heldout_rmse"],
+                    self.cv_results_["weight"],
+                    strict=True,
+                ),
+                strict=True,
+            )
+        )
+        rows = [results.get(name, (float("nan"), 0.0)) for name in names]
+        self.cv_results_ = {
+            "estimator": list(names),
+            "heldout_rmse": [error for error, _ in rows],
+            "weight": [weight for _, weight in rows],
+        }
+        return completion
 
     def _publish_blend(self, X, candidates, names, weights, errors, blend, fits=None):
         """Refit the weighted candidates on all observed entries (or take the first

@@ -302,7 +302,8 @@ def build_parser():
         type=_method,
         default="blend",
         help="blend (the default: an INR blended with the biharmonic fill, plain and "
-        "refined, weights learned on held-out pixels), refined (the biharmonic fill "
+        "refined, weights learned on held-out pixels; above 50,000 pixels the "
+        "refined fill alone), refined (the biharmonic fill "
         "corrected by trees learned from the image: seconds), one of "
         f"{', '.join(CLASSICAL_METHODS)} (classical "
         f"inpainting), one of {', '.join(IMAGE_METHODS)}, or a model with several "

@@ -14,6 +14,7 @@ from inrr_sklearn._inr import INRImputer
 from inrr_sklearn.regularizers import make_regularizer
 
 __all__ = [
+    "BLEND_MAX_PIXELS",
     "BLEND_MODEL",
     "BLEND_SCHEDULE",
     "IMAGE_METHODS",
@@ -64,6 +65,14 @@ BLEND_SCHEDULE = {
     "batch_size": 20_000,
 }
 
+#: Above this many pixels ``image_imputer("blend")`` is the refined fill alone: the
+#: blend leaves its INR and plain biharmonic fill out (``BlendImputer(max_entries=...)``)
+#: and fits no held-out set. At 256² the three-candidate blend scored within
+#: 0.0-0.2 dB of the refined fill on every (image, mask) row (mean +0.03 dB) in 12-20
+#: times its time (``docs/inpainting_holdout256.md``); at 128² the INR still adds
+#: 0.1-0.6 dB on astronaut and coins (``docs/inpainting_holdout.md``).
+BLEND_MAX_PIXELS = 50_000
+
 
 def image_imputer(method="blend", *, n_channels=1, **params):
     """The library's imputer for an image, by method name.
@@ -83,7 +92,9 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         averaged with that of its held-out fit; the INR trains on
         ``BLEND_SCHEDULE`` (step size 1e-2, at most 300 steps; from 512² up each
         step on a random sub-grid of at least 20,000 pixels), so the whole fit
-        costs at most 600 INR steps and two refined fills.
+        costs at most 600 INR steps and two refined fills. Above
+        ``BLEND_MAX_PIXELS`` (50,000) pixels it is the refined fill alone: there the
+        INR added a few hundredths of a dB for 12-20 times the time.
         ``"refined"``: ``InpaintImputer("biharmonic", refine=True)`` alone, the
         fast call (seconds). A classical peer alone: ``"biharmonic"``, ``"telea"``
         or ``"ns"`` (:class:`InpaintImputer`). Otherwise a model ("inr" =
@@ -141,8 +152,10 @@ def image_imputer(method="blend", *, n_channels=1, **params):
             ),
             ("biharmonic", InpaintImputer("biharmonic", n_channels=n_channels)),
         ]
+        max_entries = BLEND_MAX_PIXELS * n_channels
         return BlendImputer(
             candidates,
+            max_entries={BLEND_MODEL: max_entries, "biharmonic": max_entries},
             holdout="mask",
             keep_empty_features=True,  # an all-missing column of an image is a hole
             n_splits=1,

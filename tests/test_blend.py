@@ -91,6 +91,41 @@ def test_tiny_tables_fall_back_to_equal_weights():
     assert not np.isnan(imp.transform(X)).any()
 
 
+def test_max_entries_leaves_candidates_out_of_large_inputs(table, monkeypatch):
+    _, X_nan, _ = table  # 60 x 5 = 300 entries
+    within = _fast(max_entries={"knn": 300}).fit(X_nan)
+    assert within.cv_results_ == _fast().fit(X_nan).cv_results_
+    imp = _fast(max_entries={"knn": 299, "dmf": 10}).fit(X_nan)
+    results = imp.cv_results_
+    assert results["estimator"] == ["dmf", "knn", "mean"]
+    assert results["weight"] == [0.0, 0.0, 1.0]
+    assert np.isnan(results["heldout_rmse"]).all()
+    # One candidate left: fitted once, on all observed entries (no held-out fits).
+    fits = []
+    monkeypatch.setattr(BlendImputer, "_hide", lambda *args: fits.append(1) or [])
+    imp = _fast(max_entries={"knn": 299, "dmf": 10}).fit(X_nan)
+    assert not fits and list(imp.estimators_) == ["mean"]
+    assert_array_equal(imp.transform(X_nan), SimpleImputer().fit_transform(X_nan))
+    assert np.isnan(imp.heldout_rmse_)
+    two = _fast(max_entries={"dmf": 10}).fit(X_nan)
+    assert fits and two.cv_results_["weight"][0] == 0.0
+    assert set(two.estimators_) <= {"knn", "mean"}
+
+
+@pytest.mark.parametrize(
+    ("max_entries", "message"),
+    [
+        ({"inr": 10}, "not candidates"),
+        ({"knn": 0}, "positive"),
+        ({"knn": 1, "dmf": 1, "mean": 1}, "leaves no candidate"),
+    ],
+)
+def test_max_entries_is_checked(table, max_entries, message):
+    _, X_nan, _ = table
+    with pytest.raises(ValueError, match=message):
+        _fast(max_entries=max_entries).fit(X_nan)
+
+
 def test_duplicate_names_are_refused(table):
     _, X_nan, _ = table
     with pytest.raises(ValueError, match="unique"):

@@ -18,7 +18,12 @@ from inrr_sklearn import (
     image_imputer,
 )
 from inrr_sklearn.image import image_scores, read_image, write_image
-from inrr_sklearn.recipes import BLEND_MODEL, IMAGE_METHODS, REFINED_METHOD
+from inrr_sklearn.recipes import (
+    BLEND_MAX_PIXELS,
+    BLEND_MODEL,
+    IMAGE_METHODS,
+    REFINED_METHOD,
+)
 from inrr_sklearn.regularizers import SumRegularizer
 
 
@@ -284,6 +289,8 @@ def test_image_imputer_blend_and_classical_names():
     assert params[f"{REFINED_METHOD}__refine"] is True
     for name in names:
         assert params[f"{name}__n_channels"] == 3
+    limit = BLEND_MAX_PIXELS * 3
+    assert blend.max_entries == {BLEND_MODEL: limit, "biharmonic": limit}
     telea = image_imputer("telea", n_channels=3)
     assert isinstance(telea, InpaintImputer)
     assert (telea.method, telea.n_channels) == ("telea", 3)
@@ -302,6 +309,23 @@ def test_blend_on_a_small_image_keeps_observed_pixels():
     assert_array_equal(completed[observed], truth[observed])
     assert sum(blend.weights_.values()) == pytest.approx(1.0)
     assert np.abs(completed - truth)[~observed].mean() < 0.1
+
+
+def test_blend_above_its_size_limit_is_the_refined_fill(monkeypatch):
+    import inrr_sklearn.recipes
+
+    monkeypatch.setattr(inrr_sklearn.recipes, "BLEND_MAX_PIXELS", 40 * 40 - 1)
+    rng = np.random.default_rng(0)
+    u = np.linspace(0, 1, 40)
+    truth = 0.5 + 0.4 * np.sin(8 * np.add.outer(u, u**2))
+    X = np.where(rng.random(truth.shape) < 0.5, truth, np.nan)
+    blend = image_imputer(random_state=0)
+    completed = blend.fit_transform(X)
+    refined = image_imputer(REFINED_METHOD, random_state=0).fit_transform(X)
+    assert_array_equal(completed, refined)
+    assert list(blend.estimators_) == [REFINED_METHOD]
+    assert blend.cv_results_["weight"] == [0.0, 1.0, 0.0]
+    assert not np.array_equal(refined, InpaintImputer().fit_transform(X))
 
 
 def test_moved_names_say_where_they_went():
