@@ -52,7 +52,9 @@ BLEND_MODEL = "inr+tv"
 #: steps (blend of the INR and biharmonic on the 36 cases of
 #: ``docs/inpainting_holdout.md``: median margin over biharmonic +0.46 dB, was +0.50;
 #: worst case -0.25 dB, was -0.62).
-#: Above 80,000 pixels (about 283²) each step trains on a random sub-grid
+#: With every candidate at every size (``max_entries=None``; the recipe leaves the
+#: INR out above ``BLEND_MAX_PIXELS``), above 80,000 pixels (about 283²) each step
+#: trains on a random sub-grid
 #: ``image[a::s, b::s]`` of at least ``batch_size`` pixels (s = 2, and 3 from about
 #: 425²; ``docs/large_images.md``): at 512² the blend takes well under a minute
 #: instead of several, within a few hundredths of a dB of the full-batch fit. Up to
@@ -67,10 +69,11 @@ BLEND_SCHEDULE = {
 
 #: Above this many pixels ``image_imputer("blend")`` is the refined fill alone: the
 #: blend leaves its INR and plain biharmonic fill out (``BlendImputer(max_entries=...)``)
-#: and fits no held-out set. At 256² the three-candidate blend scored within
-#: 0.0-0.2 dB of the refined fill on every (image, mask) row (mean +0.03 dB) in 12-20
-#: times its time (``docs/inpainting_holdout256.md``); at 128² the INR still adds
-#: 0.1-0.6 dB on astronaut and coins (``docs/inpainting_holdout.md``).
+#: and fits no held-out set. The three-candidate blend minus the refined fill, mean
+#: over camera, astronaut and coins x 4 masks x 3 seeds: +0.16 dB at 128² (rows
+#: -0.20 to +0.56, ``docs/inpainting_holdout.md``), +0.08 dB at 192² (rows -0.08 to +0.44,
+#: ``docs/inpainting_size192.md``), +0.03 dB at 256² (rows -0.16 to +0.19, in 13-50
+#: times the refined fill's time; ``docs/inpainting_holdout256.md``).
 BLEND_MAX_PIXELS = 50_000
 
 
@@ -90,11 +93,10 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         convex weights learned on held-out pixels shaped like the holes
         (``holdout="mask"``), then refitted on all pixels, the INR's completion
         averaged with that of its held-out fit; the INR trains on
-        ``BLEND_SCHEDULE`` (step size 1e-2, at most 300 steps; from 512² up each
-        step on a random sub-grid of at least 20,000 pixels), so the whole fit
+        ``BLEND_SCHEDULE`` (step size 1e-2, at most 300 steps), so the whole fit
         costs at most 600 INR steps and two refined fills. Above
         ``BLEND_MAX_PIXELS`` (50,000) pixels it is the refined fill alone: there the
-        INR added a few hundredths of a dB for 12-20 times the time.
+        INR added a few hundredths of a dB for 13-50 times the time.
         ``"refined"``: ``InpaintImputer("biharmonic", refine=True)`` alone, the
         fast call (seconds). A classical peer alone: ``"biharmonic"``, ``"telea"``
         or ``"ns"`` (:class:`InpaintImputer`). Otherwise a model ("inr" =
