@@ -128,14 +128,14 @@ def main(argv=None):
         start = time.perf_counter()
         BlendImputer(random_state=0).fit_transform(X)
         seconds = time.perf_counter() - start
-        lines.append(f"| BlendImputer() | {shape[0]:,} x {shape[1]} | {seconds:.1f} |")
+        lines.append(f"| BlendImputer() | {shape[0]:,} x {shape[1]} | {seconds:.2f} |")
         print(lines[-1], flush=True)
     for n in args.recipe_sizes:
         X = _image(n, rng)
         start = time.perf_counter()
         image_imputer(random_state=0, device=args.device).fit_transform(X)
         seconds = time.perf_counter() - start
-        lines.append(f"| image_imputer() | {n} x {n} | {seconds:.1f} |")
+        lines.append(f"| image_imputer() | {n} x {n} | {seconds:.2f} |")
         print(lines[-1], flush=True)
         if n * n > BLEND_MAX_PIXELS:  # the recipe left its INR out: time it in
             blend = image_imputer(random_state=0, device=args.device)
@@ -144,19 +144,19 @@ def main(argv=None):
             seconds = time.perf_counter() - start
             lines.append(
                 f"| image_imputer().set_params(max_entries=None) | {n} x {n} | "
-                f"{seconds:.1f} |"
+                f"{seconds:.2f} |"
             )
             print(lines[-1], flush=True)
         start = time.perf_counter()
         image_imputer("refined", random_state=0).fit_transform(X)
         seconds = time.perf_counter() - start
-        lines.append(f'| image_imputer("refined") | {n} x {n} | {seconds:.1f} |')
+        lines.append(f'| image_imputer("refined") | {n} x {n} | {seconds:.2f} |')
         print(lines[-1], flush=True)
         start = time.perf_counter()
         image_imputer("biharmonic").fit_transform(X)
         seconds = time.perf_counter() - start
         lines.append(
-            f'| image_imputer("biharmonic") (the peer) | {n} x {n} | {seconds:.1f} |'
+            f'| image_imputer("biharmonic") (the peer) | {n} x {n} | {seconds:.2f} |'
         )
         print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
