@@ -8,7 +8,7 @@ on held-out entries). The candidates with a weight of at least ``_MIN_WEIGHT`` a
 refitted on all observed entries, and the completion is the weighted sum of theirs.
 ``cv_results_`` records each candidate's held-out error and weight, as scikit-learn's
 ``*CV`` estimators do. ``max_entries`` leaves candidates out of inputs above a size;
-a single remaining candidate is fitted once, with nothing held out.
+a single candidate left by it is fitted once, with nothing held out.
 """
 
 import copy
@@ -249,9 +249,9 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         (rows x columns, after dropping all-missing columns without
         ``keep_empty_features``); larger inputs leave them out, as the defaults
         leave KNN out of large tables. Left-out candidates are listed in
-        ``cv_results_`` with a weight of 0 and no held-out error. When a single
-        candidate remains (and it is not in ``average_fits``) there is nothing to
-        weigh: it is fitted once, on all observed entries, with no held-out fits.
+        ``cv_results_`` with a weight of 0 and no held-out error. When they leave
+        a single candidate (not in ``average_fits``) there is nothing to weigh: it
+        is fitted once, on all observed entries, with no held-out fits.
         ``image_imputer()`` leaves its INR and plain biharmonic fill out of images
         above 50,000 pixels, where the refined fill alone scored a few hundredths
         of a dB below the three-candidate blend on average, in a thirteenth of its
@@ -393,17 +393,26 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         names = [name for name, _ in candidates]
         if len(set(names)) != len(names):
             raise ValueError(f"estimator names must be unique; got {names}.")
-        unknown = sorted(set(self.average_fits or ()) - set(names))
-        if unknown:
-            raise ValueError(
-                f"average_fits names {unknown}, which are not candidates {names}."
-            )
-        candidates = self._within_size(candidates, names, X.size)
-        names_in = [name for name, _ in candidates]
+        # The defaults leave some candidates out of large tables: their names are
+        # still valid in average_fits and max_entries.
+        known = names
+        if self.estimators is None:
+            known = [name for name, _ in default_candidates()]
+        for param in ("average_fits", "max_entries"):
+            unknown = sorted(set(getattr(self, param) or ()) - set(known))
+            if unknown:
+                raise ValueError(
+                    f"{param} names {unknown}, which are not candidates {known}."
+                )
+        within = self._within_size(candidates, X.size)
+        names_in = [name for name, _ in within]
         folds = []
-        if len(candidates) > 1 or names_in[0] in (self.average_fits or ()):
+        # A single candidate left by max_entries has nothing to be weighed against.
+        left_alone = len(within) == 1 < len(candidates)
+        if not left_alone or names_in[0] in (self.average_fits or ()):
             folds = self._hide(observed, rng, X)
-        if not folds:  # one candidate, or too small to hold anything out
+        candidates = within
+        if not folds:  # left alone, or too small to hold anything out
             completion = self._publish_blend(X, candidates, names_in, None, None, None)
             return self._list_left_out(names, completion)
         fits = Parallel(n_jobs=self.n_jobs)(
@@ -430,14 +439,9 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         )
         return self._list_left_out(names, completion)
 
-    def _within_size(self, candidates, names, n_entries):
+    def _within_size(self, candidates, n_entries):
         """The candidates whose ``max_entries`` admits an input of ``n_entries``."""
         limits = self.max_entries or {}
-        unknown = sorted(set(limits) - set(names))
-        if unknown:
-            raise ValueError(
-                f"max_entries names {unknown}, which are not candidates {names}."
-            )
         for name, limit in limits.items():
             if isinstance(limit, bool) or not isinstance(limit, Real) or not limit > 0:
                 raise ValueError(

@@ -146,7 +146,7 @@ def _neighbourhood_features(maps, rows, cols):
         np.multiply(offsets, known, out=features[c, :, n_window + 1 : -1])
         features[c, :, 0] = centre
         features[c, :, -1] = distance[rows, cols]
-    return features.reshape(n_channels * rows.size, -1)
+    return features.reshape(n_channels * rows.size, 2 * n_window + 2)
 
 
 def _within_reach(observed):

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.impute import KNNImputer, SimpleImputer
 
 from inrr_sklearn import BlendImputer, DMFImputer
-from inrr_sklearn._blend import _convex_least_squares
+from inrr_sklearn._blend import _convex_least_squares, default_candidates
 from tests.conftest import FAST_DMF
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -95,27 +95,36 @@ def test_max_entries_leaves_candidates_out_of_large_inputs(table, monkeypatch):
     _, X_nan, _ = table  # 60 x 5 = 300 entries
     within = _fast(max_entries={"knn": 300}).fit(X_nan)
     assert within.cv_results_ == _fast().fit(X_nan).cv_results_
+    two = _fast(max_entries={"dmf": 299}).fit(X_nan)
+    assert two.cv_results_["estimator"] == ["dmf", "knn", "mean"]
+    assert two.cv_results_["weight"][0] == 0.0
+    assert np.isnan(two.cv_results_["heldout_rmse"][0])
+    assert np.isfinite(two.cv_results_["heldout_rmse"][1:]).all()
+    assert sum(two.weights_.values()) == pytest.approx(1.0)
+    assert "dmf" not in two.estimators_ and np.isfinite(two.heldout_rmse_)
+    # One candidate left: fitted once, on all observed entries (no held-out fits).
+    hides = []
+    hide = BlendImputer._hide
+    monkeypatch.setattr(
+        BlendImputer, "_hide", lambda *args: hides.append(1) or hide(*args)
+    )
     imp = _fast(max_entries={"knn": 299, "dmf": 10}).fit(X_nan)
+    assert not hides and list(imp.estimators_) == ["mean"]
     results = imp.cv_results_
     assert results["estimator"] == ["dmf", "knn", "mean"]
     assert results["weight"] == [0.0, 0.0, 1.0]
-    assert np.isnan(results["heldout_rmse"]).all()
-    # One candidate left: fitted once, on all observed entries (no held-out fits).
-    fits = []
-    monkeypatch.setattr(BlendImputer, "_hide", lambda *args: fits.append(1) or [])
-    imp = _fast(max_entries={"knn": 299, "dmf": 10}).fit(X_nan)
-    assert not fits and list(imp.estimators_) == ["mean"]
+    assert np.isnan(results["heldout_rmse"]).all() and np.isnan(imp.heldout_rmse_)
     assert_array_equal(imp.transform(X_nan), SimpleImputer().fit_transform(X_nan))
-    assert np.isnan(imp.heldout_rmse_)
-    two = _fast(max_entries={"dmf": 10}).fit(X_nan)
-    assert fits and two.cv_results_["weight"][0] == 0.0
-    assert set(two.estimators_) <= {"knn", "mean"}
+    # A blend given one candidate still measures it on held-out entries.
+    alone = BlendImputer([("mean", SimpleImputer())], random_state=0).fit(X_nan)
+    assert hides and np.isfinite(alone.heldout_rmse_)
 
 
 @pytest.mark.parametrize(
     ("max_entries", "message"),
     [
         ({"inr": 10}, "not candidates"),
+        ({"knn": 10, "nope": 1}, r"not candidates \['dmf', 'knn', 'mean'\]"),
         ({"knn": 0}, "positive"),
         ({"knn": 1, "dmf": 1, "mean": 1}, "leaves no candidate"),
     ],
@@ -124,6 +133,18 @@ def test_max_entries_is_checked(table, max_entries, message):
     _, X_nan, _ = table
     with pytest.raises(ValueError, match=message):
         _fast(max_entries=max_entries).fit(X_nan)
+
+
+def test_max_entries_names_any_default_candidate():
+    # 2,300 x 10: too many rows for the default KNN candidate, which leaves it out;
+    # its name is still valid (checked before anything is fitted).
+    X = np.random.default_rng(0).normal(size=(2300, 10))
+    X[::7, 3] = np.nan
+    assert "knn" not in [name for name, _ in default_candidates(shape=X.shape)]
+    with pytest.raises(ValueError, match=r"names \['nope'\], .*'knn'"):
+        BlendImputer(max_entries={"knn": 1, "nope": 1}).fit(X)
+    with pytest.raises(ValueError, match=r"average_fits names \['nope'\]"):
+        BlendImputer(average_fits=["knn", "nope"]).fit(X)
 
 
 def test_duplicate_names_are_refused(table):

@@ -260,6 +260,21 @@ def test_refined_fill_learns_from_the_image_and_keeps_observed_pixels():
     assert_array_equal(again, refined)
 
 
+def test_refined_fill_is_the_same_predicted_in_chunks(monkeypatch):
+    import inrr_sklearn._inpaint as inpaint
+
+    truth, observed = _stripes_with_holes(size=40)
+    X = np.where(observed, truth, np.nan)
+    whole = InpaintImputer(refine=True, random_state=0).fit_transform(X)
+    monkeypatch.setattr(inpaint, "_PREDICT_PIXELS", 7)
+    assert_array_equal(
+        InpaintImputer(refine=True, random_state=0).fit_transform(X), whole
+    )
+    maps = inpaint._feature_maps(np.zeros((5, 5, 2)), np.eye(5, dtype=bool))
+    empty = np.array([], dtype=int)
+    assert inpaint._neighbourhood_features(maps, empty, empty).shape == (0, 100)
+
+
 def test_refined_fill_on_colour_and_on_too_few_pixels():
     truth, observed = _stripes_with_holes(size=40)
     rgb = np.stack([truth, 1 - truth, 0.5 * truth], axis=-1)
