@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _tasks import timed_fit_transform
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from inrr_sklearn import INRR, TV, BlendImputer, DMFImputer, INRImputer, image_imputer
@@ -123,42 +125,29 @@ def main(argv=None):
             _table(shape, rng),
         )
     lines += ["", "| estimator | input | s / fit + transform |", "|---|---|---|"]
+
+    def whole_fit(label, size, imputer, X):
+        _, seconds = timed_fit_transform(imputer, X)
+        lines.append(f"| {label} | {size} | {seconds:.2f} |")
+        print(lines[-1], flush=True)
+
     for shape in BLEND_SHAPES:
-        X = _table(shape, rng)
-        start = time.perf_counter()
-        BlendImputer(random_state=0).fit_transform(X)
-        seconds = time.perf_counter() - start
-        lines.append(f"| BlendImputer() | {shape[0]:,} x {shape[1]} | {seconds:.2f} |")
-        print(lines[-1], flush=True)
-    for n in args.recipe_sizes:
-        X = _image(n, rng)
-        start = time.perf_counter()
-        image_imputer(random_state=0, device=args.device).fit_transform(X)
-        seconds = time.perf_counter() - start
-        lines.append(f"| image_imputer() | {n} x {n} | {seconds:.2f} |")
-        print(lines[-1], flush=True)
-        if n * n > BLEND_MAX_PIXELS:  # the recipe left its INR out: time it in
-            blend = image_imputer(random_state=0, device=args.device)
-            start = time.perf_counter()
-            blend.set_params(max_entries=None).fit_transform(X)
-            seconds = time.perf_counter() - start
-            lines.append(
-                f"| image_imputer().set_params(max_entries=None) | {n} x {n} | "
-                f"{seconds:.2f} |"
-            )
-            print(lines[-1], flush=True)
-        start = time.perf_counter()
-        image_imputer("refined", random_state=0).fit_transform(X)
-        seconds = time.perf_counter() - start
-        lines.append(f'| image_imputer("refined") | {n} x {n} | {seconds:.2f} |')
-        print(lines[-1], flush=True)
-        start = time.perf_counter()
-        image_imputer("biharmonic").fit_transform(X)
-        seconds = time.perf_counter() - start
-        lines.append(
-            f'| image_imputer("biharmonic") (the peer) | {n} x {n} | {seconds:.2f} |'
+        size = f"{shape[0]:,} x {shape[1]}"
+        whole_fit(
+            "BlendImputer()", size, BlendImputer(random_state=0), _table(shape, rng)
         )
-        print(lines[-1], flush=True)
+    for n in args.recipe_sizes:
+        X, size = _image(n, rng), f"{n} x {n}"
+        recipe = image_imputer(random_state=0, device=args.device)
+        whole_fit("image_imputer()", size, recipe, X)
+        if n * n > BLEND_MAX_PIXELS:  # the recipe left its INR out: time it in
+            everything = clone(recipe).set_params(max_entries=None)
+            label = "image_imputer().set_params(max_entries=None)"
+            whole_fit(label, size, everything, X)
+        refined = image_imputer("refined", random_state=0)
+        whole_fit('image_imputer("refined")', size, refined, X)
+        peer = image_imputer("biharmonic")
+        whole_fit('image_imputer("biharmonic") (the peer)', size, peer, X)
     text = "\n".join(lines) + "\n"
     out = Path(args.docs) / f"speed_sizes_{device.type}.md"
     out.write_text(text)

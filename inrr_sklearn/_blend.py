@@ -413,8 +413,9 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             folds = self._hide(observed, rng, X)
         candidates = within
         if not folds:  # left alone, or too small to hold anything out
-            completion = self._publish_blend(X, candidates, names_in, None, None, None)
-            return self._list_left_out(names, completion)
+            return self._publish_blend(
+                X, candidates, names_in, None, None, None, listed=names
+            )
         fits = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_complete)(name, est, np.where(hidden, np.nan, X))
             for hidden in folds
@@ -434,10 +435,9 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         errors = np.sqrt(np.mean((predictions - truth[:, None]) ** 2, axis=0))
         weights = _convex_least_squares(predictions, truth)
         blend = float(np.sqrt(np.mean((predictions @ weights - truth) ** 2)))
-        completion = self._publish_blend(
-            X, candidates, names_in, weights, errors, blend, fits
+        return self._publish_blend(
+            X, candidates, names_in, weights, errors, blend, fits, listed=names
         )
-        return self._list_left_out(names, completion)
 
     def _within_size(self, candidates, n_entries):
         """The candidates whose ``max_entries`` admits an input of ``n_entries``."""
@@ -459,33 +459,14 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             )
         return kept
 
-    def _list_left_out(self, names, completion):
-        """List every candidate in ``cv_results_``, in order: those left out by
-        ``max_entries`` with a weight of 0 and no held-out error."""
-        results = dict(
-            zip(
-                self.cv_results_["estimator"],
-                zip(
-                    self.cv_results_["heldout_rmse"],
-                    self.cv_results_["weight"],
-                    strict=True,
-                ),
-                strict=True,
-            )
-        )
-        rows = [results.get(name, (float("nan"), 0.0)) for name in names]
-        self.cv_results_ = {
-            "estimator": list(names),
-            "heldout_rmse": [error for error, _ in rows],
-            "weight": [weight for _, weight in rows],
-        }
-        return completion
-
-    def _publish_blend(self, X, candidates, names, weights, errors, blend, fits=None):
+    def _publish_blend(
+        self, X, candidates, names, weights, errors, blend, fits=None, *, listed
+    ):
         """Refit the weighted candidates on all observed entries (or take the first
         held-out set's ``fits`` when ``refit=False``), average the candidates named
-        in ``average_fits`` with their held-out fits; set the attributes; return
-        the blended completion."""
+        in ``average_fits`` with their held-out fits; set the attributes (listing in
+        ``cv_results_`` every candidate of ``listed``, those ``max_entries`` left out
+        with weight 0 and no error); return the blended completion."""
         if weights is None:
             weights = np.full(len(names), 1 / len(names))
             errors = np.full(len(names), np.nan)
@@ -512,10 +493,15 @@ class BlendImputer(_BaseImputer, _BaseComposition):
                 else (est, c)
                 for k, (est, c) in zip(keep, refits, strict=True)
             ]
+        results = {
+            name: (float(e), float(w))
+            for name, e, w in zip(names, errors, weights, strict=True)
+        }
+        rows = [results.get(name, (np.nan, 0.0)) for name in listed]
         self.cv_results_ = {
-            "estimator": names,
-            "heldout_rmse": [float(e) for e in errors],
-            "weight": [float(w) for w in weights],
+            "estimator": list(listed),
+            "heldout_rmse": [error for error, _ in rows],
+            "weight": [weight for _, weight in rows],
         }
         self.heldout_rmse_ = blend
         self.estimators_ = {
