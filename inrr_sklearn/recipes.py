@@ -90,7 +90,7 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         the biharmonic fill corrected by trees learned from the image
         (``"refined"``) and the plain biharmonic fill (Telea and Navier-Stokes,
         1.3-4.7 dB below it on camera, astronaut and coins, only added noise to
-        the weights there; on 11 images they gained 0.14 dB on wide patches and
+        the weights there; on 11 images they gained 0.12-0.17 dB on wide patches and
         lost 0.005-0.028 dB on thin holes, ``docs/blend_candidates.md``), with
         convex weights learned on held-out pixels shaped like the holes
         (``holdout="mask"``), then refitted on all pixels, the INR's completion
