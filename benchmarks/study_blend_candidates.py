@@ -33,7 +33,7 @@ from sklearn.utils import check_random_state
 from inrr_sklearn import InpaintImputer, image_imputer
 from inrr_sklearn._blend import _MIN_WEIGHT, _convex_least_squares
 from inrr_sklearn._scaling import column_moments
-from inrr_sklearn.image import load_image
+from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import make_mask
 from inrr_sklearn.model_selection import split_observed
 
@@ -80,12 +80,17 @@ def _fits(image_name, mask_name, seed, size, cache, threads):
     truth = load_image(image_name, size)
     observed = make_mask(mask_name, truth.shape, random_state=seed)
     X = np.where(observed, truth, np.nan)
-    (hidden,) = split_observed(
-        observed, 0.1, holdout="mask", X=X, random_state=check_random_state(seed)
+    recipe = image_imputer(random_state=seed)
+    (hidden,) = split_observed(  # the recipe's held-out set, drawn as it draws it
+        observed,
+        recipe.holdout_fraction,
+        n_splits=recipe.n_splits,
+        holdout=recipe.holdout,
+        X=X,
+        random_state=check_random_state(seed),
     )
-    recipe = dict(image_imputer(random_state=seed).estimators)
     candidates = {
-        **recipe,
+        **dict(recipe.estimators),
         "ns": InpaintImputer("ns"),
         "telea": InpaintImputer("telea"),
     }
@@ -95,7 +100,7 @@ def _fits(image_name, mask_name, seed, size, cache, threads):
     for name, estimator in candidates.items():
         held, held_seconds = timed_fit_transform(clone(estimator), X_held)
         full, full_seconds = timed_fit_transform(clone(estimator), X)
-        if name == "inr+tv":  # average_fits in the recipe
+        if name in recipe.average_fits:
             full = (held + full) / 2
         result[f"{name}_heldout"] = (held / std)[hidden]
         result[f"{name}_full"] = full
@@ -121,8 +126,8 @@ def blend(fits, names):
 
 
 def missing_psnr(fits, completion):
-    missing = ~fits["observed"].astype(bool)
-    return -10 * np.log10(np.mean((completion - fits["truth"])[missing] ** 2))
+    observed = fits["observed"].astype(bool)
+    return image_scores(fits["truth"], completion, observed)["psnr_missing"]
 
 
 def main(argv=None):
