@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from inrr_sklearn import (
+    CLASSICAL_METHODS,
     INRR,
     TV,
     BlendImputer,
@@ -290,6 +291,46 @@ def test_refined_fill_on_colour_and_on_too_few_pixels():
         InpaintImputer(refine=True, n_channels=3).fit_transform(small),
         InpaintImputer(n_channels=3).fit_transform(small),
     )
+
+
+def test_auto_method_is_the_fixed_method_it_chose():
+    truth, observed = _stripes_with_holes(size=40)
+    X = np.where(observed, truth, np.nan)
+    for refine in (False, True):
+        auto = InpaintImputer("auto", refine=refine, random_state=0)
+        completed = auto.fit_transform(X)
+        assert auto.method_ in CLASSICAL_METHODS
+        fixed = InpaintImputer(auto.method_, refine=refine, random_state=0)
+        assert_array_equal(completed, fixed.fit_transform(X))
+        assert fixed.method_ == auto.method_
+        assert_array_equal(auto.transform(X), completed)
+    # Biharmonic blurs the stripes least of the three here.
+    assert auto.method_ == "biharmonic"
+
+
+def test_auto_method_keeps_the_fill_with_the_smallest_heldout_error(monkeypatch):
+    import inrr_sklearn._inpaint as inpaint
+
+    truth, observed = _stripes_with_holes(size=40)
+    low, high = truth[observed].min(), truth[observed].max()
+    unit_truth = (truth - low) / (high - low)  # what the imputer inpaints
+    real_inpaint = inpaint.classical_inpaint
+
+    def navier_stokes_knows_the_truth(image, observed, method, *, radius=3):
+        if method == "ns":
+            return unit_truth.reshape(image.shape).copy()
+        return real_inpaint(image, observed, method, radius=radius)
+
+    monkeypatch.setattr(inpaint, "classical_inpaint", navier_stokes_knows_the_truth)
+    X = np.where(observed, truth, np.nan)
+    for refine in (False, True):
+        auto = InpaintImputer("auto", refine=refine, random_state=0)
+        completed = auto.fit_transform(X)
+        assert auto.method_ == "ns"
+        assert np.abs(completed - truth).max() < 1e-12
+    # Too few held-out pixels to judge: the first method, biharmonic.
+    small = X[:12, :12]
+    assert InpaintImputer("auto", random_state=0).fit(small).method_ == "biharmonic"
 
 
 def test_image_imputer_blend_and_classical_names():
