@@ -178,6 +178,11 @@ def _heldout_sets(observed, n_channels, rng):
     return hidden_sets
 
 
+def _enough_heldout(hidden_sets, n_channels):
+    """Whether the held-out sets hold enough values to judge or learn from."""
+    return sum(int(h.sum()) for h in hidden_sets) * n_channels >= _MIN_PIXELS
+
+
 def _best_method(image, observed, hidden_sets, methods, radius):
     """The method of ``methods`` whose fills of ``hidden_sets`` (each inpainted
     without its pixels) have the smallest squared error there (ties go to the
@@ -205,7 +210,7 @@ def _classical_fill(image, observed, methods, radius, random_state):
     if len(methods) > 1:
         rng = check_random_state(random_state)
         hidden_sets = _heldout_sets(observed, image.shape[2], rng)
-        if sum(int(h.sum()) for h in hidden_sets) * image.shape[2] >= _MIN_PIXELS:
+        if _enough_heldout(hidden_sets, image.shape[2]):
             methods = [_best_method(image, observed, hidden_sets, methods, radius)[0]]
     planes = image if image.shape[2] > 1 else image[..., 0]
     fill = classical_inpaint(planes, observed, methods[0], radius=radius)
@@ -227,7 +232,7 @@ def _corrected_fill(image, observed, methods, radius, random_state):
     rng = check_random_state(random_state)
     rows, cols = np.nonzero(~observed & _within_reach(observed))
     hidden_sets = _heldout_sets(observed, image.shape[2], rng) if rows.size else []
-    if sum(int(h.sum()) for h in hidden_sets) * image.shape[2] < _MIN_PIXELS:
+    if not _enough_heldout(hidden_sets, image.shape[2]):
         # Nothing missing within reach of an observed pixel, or too few held-out
         # pixels to learn from: the first method's fill, uncorrected.
         return classical_inpaint(image, observed, methods[0], radius=radius), methods[0]
@@ -275,7 +280,7 @@ class InpaintImputer(_BaseImputer):
         keeps the one with the smallest squared error there (``method_``); on the
         two wide patches of 10 images x 3 seeds that refined fill scored +0.16 dB
         over the refined biharmonic fill on average (+1.3 to +2.2 dB where it
-        chose Navier-Stokes, -0.4 to -0.7 dB where it chose Telea on a scanned
+        chose Navier-Stokes, -0.4 to -0.6 dB where it chose Telea on a scanned
         page), and kept biharmonic on thin holes but for that page
         (``docs/refined_base.md``). Its held-out fills cost a fraction of a second
         at 128².

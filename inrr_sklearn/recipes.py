@@ -40,7 +40,7 @@ IMAGE_METHODS = (
 #: whichever fills held-out pixels shaped like the holes best), alone or inside the
 #: blend. Choosing among the three instead of always biharmonic: +0.16 dB on average
 #: on the two wide patches of 10 images x 3 seeds (+1.3 to +2.2 dB where it chose
-#: Navier-Stokes on brick and rocket, -0.4 to -0.7 dB where it chose Telea on a
+#: Navier-Stokes on brick and rocket, -0.4 to -0.6 dB where it chose Telea on a
 #: scanned page), +0.00 dB on random, text and scribble masks, where biharmonic was
 #: kept but on the page (``docs/refined_base.md``).
 REFINED_METHOD = "refined"
@@ -77,7 +77,7 @@ BLEND_SCHEDULE = {
 #: blend leaves its INR and plain biharmonic fill out (``BlendImputer(max_entries=...)``)
 #: and fits no held-out set. The three-candidate blend minus the refined fill, mean
 #: over camera, astronaut and coins x 4 masks x 3 seeds: +0.16 dB at 128² (rows
-#: -0.20 to +0.56, ``docs/inpainting_holdout.md``), +0.08 dB at 192² (rows -0.08 to +0.44,
+#: -0.15 to +0.54, ``docs/inpainting_holdout.md``), +0.08 dB at 192² (rows -0.08 to +0.44,
 #: ``docs/inpainting_size192.md``), +0.03 dB at 256² (rows -0.16 to +0.19, in 13-50
 #: times the refined fill's time; ``docs/inpainting_holdout256.md``).
 BLEND_MAX_PIXELS = 50_000

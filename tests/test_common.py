@@ -29,7 +29,7 @@ from tests.conftest import FAST_DMF, FAST_INR, FAST_INRR
         SoftImputer(),
         InpaintImputer(),
         InpaintImputer("telea"),
-        InpaintImputer(refine=True, random_state=0),
+        InpaintImputer("auto", refine=True, random_state=0),
     ],
 )
 def test_sklearn_compatible(estimator, check):
