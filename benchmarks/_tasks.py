@@ -21,6 +21,26 @@ def run_tasks(function, tasks, n_jobs, *extra):
     return dict(zip(tasks, results, strict=True))
 
 
+def add_grid_arguments(parser, images, masks):
+    """The options of an image study's grid: ``--images``, ``--masks``, ``--seeds``
+    (0 1 2), ``--size`` (128) and ``--n-jobs`` (2)."""
+    parser.add_argument("--images", nargs="+", default=list(images))
+    parser.add_argument("--masks", nargs="+", default=list(masks))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--n-jobs", type=int, default=2)
+
+
+def grid_cases(args):
+    """The (image, mask, seed) cases of the grid parsed by :func:`add_grid_arguments`."""
+    return [
+        (image, mask, seed)
+        for image in args.images
+        for mask in args.masks
+        for seed in args.seeds
+    ]
+
+
 def command_line(script, argv, hidden=()):
     """The command that reproduces a page: ``python benchmarks/<script>`` and its
     arguments, without the ``hidden`` options and their values (where results are

@@ -26,7 +26,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _tasks import command_line, run_tasks, timed_fit_transform
+from _tasks import (
+    add_grid_arguments,
+    command_line,
+    grid_cases,
+    run_tasks,
+    timed_fit_transform,
+)
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
@@ -132,20 +138,11 @@ def missing_psnr(fits, completion):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", nargs="+", default=list(IMAGES))
-    parser.add_argument("--masks", nargs="+", default=list(MASKS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--n-jobs", type=int, default=2)
+    add_grid_arguments(parser, IMAGES, MASKS)
     parser.add_argument("--cache", default=None)
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
-    cases = [
-        (image, mask, seed)
-        for image in args.images
-        for mask in args.masks
-        for seed in args.seeds
-    ]
+    cases = grid_cases(args)
     fits = run_tasks(_fits, cases, args.n_jobs, args.size, args.cache)
 
     first = fits[cases[0]]

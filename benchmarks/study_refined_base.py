@@ -23,25 +23,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _tasks import command_line, run_tasks, timed_fit_transform
+from _tasks import (
+    add_grid_arguments,
+    command_line,
+    grid_cases,
+    run_tasks,
+    timed_fit_transform,
+)
 from bench_inpainting import make_observed
+from study_blend_candidates import IMAGES  # the 11 images of the image studies
 
 from inrr_sklearn import InpaintImputer
 from inrr_sklearn.image import image_scores, load_image
 
-IMAGES = (
-    "camera",
-    "astronaut",
-    "coins",
-    "chelsea",
-    "coffee",
-    "rocket",
-    "moon",
-    "page",
-    "brick",
-    "horse",
-    "shepp_logan_phantom",
-)
 MASKS = ("random 50%", "text", "scribble", "patch")
 BASES = ("biharmonic", "auto")
 
@@ -63,19 +57,10 @@ def run_case(image_name, mask_name, seed, size, threads):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", nargs="+", default=list(IMAGES))
-    parser.add_argument("--masks", nargs="+", default=list(MASKS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--n-jobs", type=int, default=2)
+    add_grid_arguments(parser, IMAGES, MASKS)
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
-    tasks = [
-        (image, mask, seed)
-        for image in args.images
-        for mask in args.masks
-        for seed in args.seeds
-    ]
+    tasks = grid_cases(args)
     results = run_tasks(run_case, tasks, args.n_jobs, args.size)
     command = command_line("study_refined_base.py", argv or sys.argv[1:], ("--docs",))
     lines = [
