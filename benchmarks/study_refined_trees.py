@@ -35,7 +35,7 @@ from inrr_sklearn.image import image_scores, load_image
 
 MASKS = ("random 50%", "text", "scribble", "patch")
 SETTINGS = {
-    "current": {"max_iter": 200, "learning_rate": 0.05},
+    "current": inpaint._TREE_PARAMS,
     "no early stopping": {
         "max_iter": 200,
         "learning_rate": 0.05,
@@ -69,14 +69,7 @@ def run_case(image_name, mask_name, seed, size, threads, check=False):
     method, fills = inpaint._best_method(
         image, observed, hidden_sets, CLASSICAL_METHODS, 3
     )
-    features, targets = [], []
-    for hidden, fill in zip(hidden_sets, fills, strict=True):
-        kept = observed & ~hidden
-        set_rows, set_cols = np.nonzero(hidden & inpaint._within_reach(kept))
-        maps = inpaint._feature_maps(fill, kept)
-        features.append(inpaint._neighbourhood_features(maps, set_rows, set_cols))
-        targets.append((image - fill)[set_rows, set_cols].T.ravel())
-    features, targets = np.concatenate(features), np.concatenate(targets)
+    features, targets = inpaint._training_data(image, observed, hidden_sets, fills)
     tree_seed = rng.randint(2**31 - 1)
     plain = inpaint.classical_inpaint(image, observed, method)
     maps = inpaint._feature_maps(plain, observed)

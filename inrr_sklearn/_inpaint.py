@@ -111,6 +111,9 @@ _MAX_SETS, _TARGET_PIXELS = 27, 50_000
 _MIN_PIXELS = 1_000
 #: Missing pixels corrected per chunk (features and tree predictions in cache).
 _PREDICT_PIXELS = 8_192
+#: The correction's ``HistGradientBoostingRegressor`` (its other settings are
+#: scikit-learn's defaults; cheaper ones are measured in ``docs/refined_trees.md``).
+_TREE_PARAMS = {"max_iter": 200, "learning_rate": 0.05}
 
 
 def _feature_maps(fill, observed):
@@ -202,6 +205,20 @@ def _best_method(image, observed, hidden_sets, methods, radius):
     return best[1], best[2]
 
 
+def _training_data(image, observed, hidden_sets, hidden_fills):
+    """What the correction's trees learn from: at each held-out pixel whose 7 x 7
+    window holds a kept observed pixel, the features of its set's fill (rows, all
+    channels stacked) and the fill's error there."""
+    features, targets = [], []
+    for hidden, hidden_fill in zip(hidden_sets, hidden_fills, strict=True):
+        kept = observed & ~hidden
+        set_rows, set_cols = np.nonzero(hidden & _within_reach(kept))
+        maps = _feature_maps(hidden_fill, kept)
+        features.append(_neighbourhood_features(maps, set_rows, set_cols))
+        targets.append((image - hidden_fill)[set_rows, set_cols].T.ravel())
+    return np.concatenate(features), np.concatenate(targets)
+
+
 def _classical_fill(image, observed, methods, radius, random_state):
     """``classical_inpaint`` with the one of ``methods`` that fills held-out sets
     shaped like the holes best (from :func:`_heldout_sets`; the first method when
@@ -237,16 +254,9 @@ def _corrected_fill(image, observed, methods, radius, random_state):
         # pixels to learn from: the first method's fill, uncorrected.
         return classical_inpaint(image, observed, methods[0], radius=radius), methods[0]
     method, hidden_fills = _best_method(image, observed, hidden_sets, methods, radius)
-    features, targets = [], []
-    for hidden, hidden_fill in zip(hidden_sets, hidden_fills, strict=True):
-        kept = observed & ~hidden
-        set_rows, set_cols = np.nonzero(hidden & _within_reach(kept))
-        maps = _feature_maps(hidden_fill, kept)
-        features.append(_neighbourhood_features(maps, set_rows, set_cols))
-        targets.append((image - hidden_fill)[set_rows, set_cols].T.ravel())
     model = HistGradientBoostingRegressor(
-        max_iter=200, learning_rate=0.05, random_state=rng.randint(2**31 - 1)
-    ).fit(np.concatenate(features), np.concatenate(targets))
+        **_TREE_PARAMS, random_state=rng.randint(2**31 - 1)
+    ).fit(*_training_data(image, observed, hidden_sets, hidden_fills))
     # Features and predictions a chunk of pixels at a time: each tree then walks
     # rows still in cache (on all of a 1024 x 1024 colour image at once, the 200
     # trees re-read 1.2 GB of features each, and the predictions took 17 s of 48).
