@@ -333,6 +333,32 @@ def test_auto_method_keeps_the_fill_with_the_smallest_heldout_error(monkeypatch)
     assert InpaintImputer("auto", random_state=0).fit(small).method_ == "biharmonic"
 
 
+@pytest.mark.parametrize(
+    ("step", "chosen"),
+    # Held-out error (1 - step)² of biharmonic's: 0.98 stays within the margin,
+    # 0.81 is below it.
+    [(0.01, "biharmonic"), (0.1, "ns")],
+)
+def test_auto_method_leaves_biharmonic_only_past_a_margin(monkeypatch, step, chosen):
+    import inrr_sklearn._inpaint as inpaint
+
+    truth, observed = _stripes_with_holes(size=40)
+    low, high = truth[observed].min(), truth[observed].max()
+    unit_truth = (truth - low) / (high - low)
+    real_inpaint = inpaint.classical_inpaint
+
+    def navier_stokes_a_step_closer(image, observed, method, *, radius=3):
+        if method == "ns":
+            fill = real_inpaint(image, observed, "biharmonic", radius=radius)
+            return fill + step * (unit_truth.reshape(image.shape) - fill)
+        return real_inpaint(image, observed, method, radius=radius)
+
+    monkeypatch.setattr(inpaint, "classical_inpaint", navier_stokes_a_step_closer)
+    X = np.where(observed, truth, np.nan)
+    assert (1 - 0.01) ** 2 > 1 - inpaint._SWITCH_MARGIN > (1 - 0.1) ** 2
+    assert InpaintImputer("auto", random_state=0).fit(X).method_ == chosen
+
+
 def test_image_imputer_blend_and_classical_names():
     blend = image_imputer(max_iter=7, random_state=3, n_channels=3)
     assert isinstance(blend, BlendImputer) and blend.holdout == "mask"
