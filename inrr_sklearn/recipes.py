@@ -78,7 +78,7 @@ BLEND_SCHEDULE = {
 #: blend leaves its INR and plain biharmonic fill out (``BlendImputer(max_entries=...)``)
 #: and fits no held-out set. The three-candidate blend minus the refined fill, mean
 #: over camera, astronaut and coins x 4 masks x 3 seeds: +0.16 dB at 128² (rows
-#: -0.15 to +0.54, ``docs/inpainting_holdout.md``), +0.10 dB at 192² (rows -0.08 to +0.44,
+#: -0.15 to +0.54, ``docs/inpainting_holdout.md``), +0.08 dB at 192² (rows -0.08 to +0.44,
 #: ``docs/inpainting_size192.md``), +0.03 dB at 256² (rows -0.16 to +0.19, in 13-50
 #: times the refined fill's time; ``docs/inpainting_holdout256.md``).
 BLEND_MAX_PIXELS = 50_000
