@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_inpainting.py --images camera --masks text --seeds 0
     python benchmarks/bench_inpainting.py --methods blend inr+tv --tag variants
     python benchmarks/bench_inpainting.py --size 192 --methods blend-all refined biharmonic telea ns --tag size192
+    python benchmarks/bench_inpainting.py --size 256 --methods refined biharmonic telea ns --tag refined256
 
 Images (``skimage.data``, grey, 128 x 128 by default): camera, astronaut and coins.
 Masks (``inrr_sklearn.masks``): random 50 % missing, text, scribble (drawn with the
