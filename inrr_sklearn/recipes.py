@@ -38,12 +38,13 @@ IMAGE_METHODS = (
 #: The classical fill corrected by trees learned from the image itself
 #: (``InpaintImputer("auto", refine=True)``: biharmonic, unless Telea or
 #: Navier-Stokes fills held-out pixels shaped like the holes with a squared error at
-#: least 5 % smaller), alone or inside the
-#: blend. Choosing among the three instead of always biharmonic: +0.16 dB on average
-#: on the two wide patches of 10 images x 3 seeds (+1.3 to +2.2 dB where it chose
-#: Navier-Stokes on brick and rocket, -0.4 to -0.6 dB where it chose Telea on a
-#: scanned page), +0.00 dB on random, text and scribble masks, where biharmonic was
-#: kept but on the page (``docs/refined_base.md``).
+#: least 5 % smaller), alone or inside the blend. Choosing among the three instead
+#: of always biharmonic: +0.16 / +0.15 dB on average on the two wide patches of 10
+#: images x seeds 0-2 / 3-5 at 128² (+1.3 to +2.2 dB where it chose Navier-Stokes
+#: or Telea on brick and rocket, -0.4 to -0.6 dB where it chose Telea on a scanned
+#: page), -0.005 to +0.012 dB on random, text and scribble masks, where biharmonic
+#: was kept but on the page (``docs/refined_base.md``); at 256² one loss of 2.4 dB
+#: (camera's patches, seed 2: ``docs/inpainting_refined256.md``).
 REFINED_METHOD = "refined"
 
 #: The INR inside ``image_imputer("blend")``.
