@@ -45,6 +45,7 @@ from inrr_sklearn import CLASSICAL_METHODS, InpaintImputer
 from inrr_sklearn._inpaint import (
     _SWITCH_MARGIN,
     _chosen_index,
+    _enough_heldout,
     _heldout_errors,
     _heldout_sets,
     _unit_pixels,
@@ -78,9 +79,8 @@ def run_case(image_name, mask_name, seed, size, cache, threads):
     start = time.perf_counter()
     errors = _heldout_errors(unit, pixel_observed, hidden_sets, CLASSICAL_METHODS, 3)
     heldout_seconds = time.perf_counter() - start
-    totals = errors[0].sum(axis=1)
-    if sum(h.sum() for h in hidden_sets) < 1000:
-        totals = None  # too few to judge: "auto" keeps biharmonic
+    # Too few held-out pixels to judge: "auto" keeps biharmonic.
+    totals = errors[0].sum(axis=1) if _enough_heldout(hidden_sets, 1) else None
     print(image_name, mask_name, seed, psnr, totals, flush=True)
     case = {"psnr": psnr, "seconds": seconds, "heldout_seconds": heldout_seconds,
             "totals": totals}  # fmt: skip
