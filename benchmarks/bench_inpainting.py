@@ -77,6 +77,9 @@ def run_case(image_name, mask_name, method, seed, size, threads, cache=None):
         imputer = image_imputer(**params).set_params(max_entries=None)
     else:
         imputer = image_imputer(method, **params)
+    if threads is not None:  # the refined fill's held-out fills: threads as torch's
+        n_jobs = [key for key in imputer.get_params() if key.endswith("n_jobs")]
+        imputer.set_params(**dict.fromkeys(n_jobs, threads))
     completed, seconds = timed_fit_transform(imputer, np.where(observed, truth, np.nan))
     scores = image_scores(truth, completed, observed)
     psnr, ssim = scores["psnr_missing"], scores["ssim"]

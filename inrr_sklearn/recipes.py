@@ -44,7 +44,8 @@ IMAGE_METHODS = (
 #: or Telea on brick and rocket, -0.4 to -0.6 dB where it chose Telea on a scanned
 #: page), -0.005 to +0.012 dB on random, text and scribble masks, where biharmonic
 #: was kept but on the page (``docs/refined_base.md``); at 256² one loss of 2.4 dB
-#: (camera's patches, seed 2: ``docs/inpainting_refined256.md``).
+#: (camera's patches, seed 2: ``docs/inpainting_refined256.md``), which neither a
+#: paired test nor more held-out sets avoid (``docs/refined_rule.md``).
 REFINED_METHOD = "refined"
 
 #: The INR inside ``image_imputer("blend")``.
@@ -107,8 +108,8 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         costs at most 600 INR steps and two refined fills. Above
         ``BLEND_MAX_PIXELS`` (50,000) pixels it is the refined fill alone: there the
         INR added a few hundredths of a dB for 13-50 times the time.
-        ``"refined"``: ``InpaintImputer("auto", refine=True)`` alone, the
-        fast call (seconds). A classical peer alone: ``"biharmonic"``, ``"telea"``
+        ``"refined"``: ``InpaintImputer("auto", refine=True, n_jobs=-1)`` alone,
+        the fast call (seconds; its held-out fills in a thread per core). A classical peer alone: ``"biharmonic"``, ``"telea"``
         or ``"ns"`` (:class:`InpaintImputer`). Otherwise a model ("inr" =
         :class:`INRImputer`, "dmf" = :class:`DMFImputer`), then optionally "+" one or
         more regularizers ("l2", "tv", "air", "inrr"), each with its defaults;
@@ -135,11 +136,13 @@ def image_imputer(method="blend", *, n_channels=1, **params):
     >>> [name for name, _ in image_imputer("blend").get_params()["estimators"]]
     ['inr+tv', 'refined', 'biharmonic']
     >>> image_imputer("refined")
-    InpaintImputer(method='auto', refine=True)
+    InpaintImputer(method='auto', n_jobs=-1, refine=True)
     """
     if method in CLASSICAL_METHODS:
         return InpaintImputer(method, n_channels=n_channels, **params)
     if method == REFINED_METHOD:
+        # Held-out fills in threads: 5 % less time at the median (docs/refined_threads.md).
+        params = {"n_jobs": -1, **params}
         return InpaintImputer("auto", refine=True, n_channels=n_channels, **params)
     if method == "blend":
         model_params = {

@@ -359,6 +359,18 @@ def test_auto_method_leaves_biharmonic_only_past_a_margin(monkeypatch, step, cho
     assert InpaintImputer("auto", random_state=0).fit(X).method_ == chosen
 
 
+def test_auto_method_on_threads_is_the_same_to_the_bit():
+    truth, observed = _stripes_with_holes(size=40)
+    X = np.where(observed, truth, np.nan)
+    for refine in (False, True):
+        one, threads = (
+            InpaintImputer("auto", refine=refine, random_state=0, n_jobs=n_jobs)
+            for n_jobs in (None, 2)
+        )
+        assert_array_equal(one.fit_transform(X), threads.fit_transform(X))
+        assert one.method_ == threads.method_
+
+
 def test_image_imputer_blend_and_classical_names():
     blend = image_imputer(max_iter=7, random_state=3, n_channels=3)
     assert isinstance(blend, BlendImputer) and blend.holdout == "mask"
