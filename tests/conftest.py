@@ -45,36 +45,3 @@ def low_rank_with_nans():
     X_nan = X.copy()
     X_nan[missing] = np.nan
     return X, X_nan, missing
-
-
-_DOCS_TEST = "test_python_blocks_run_as_written"
-_page_runner = []  # the docs pages' background runner, once started
-
-
-def _is_docs_page(item):
-    return getattr(item, "originalname", None) == _DOCS_TEST
-
-
-def pytest_collection_modifyitems(items):
-    """The docs pages' tests last: their pages run in the background meanwhile."""
-    items.sort(key=_is_docs_page)  # stable: the others keep their order
-
-
-def pytest_collection_finish(session):
-    """Start the selected docs pages in the background (see ``test_docs.py``)."""
-    items = [item for item in session.items if _is_docs_page(item)]
-    if session.config.option.collectonly:
-        return
-    try:
-        import skimage  # noqa: F401  (the pages need it; without it they are skipped)
-    except ImportError:
-        return
-    if items:
-        runner = items[0].module.RUNNER
-        runner.start([item.callspec.params["page"] for item in items])
-        _page_runner.append(runner)
-
-
-def pytest_sessionfinish(session):
-    for runner in _page_runner:
-        runner.close()
