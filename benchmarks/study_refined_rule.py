@@ -111,15 +111,26 @@ def main():
     Path(__file__).parents[1].joinpath("docs", "refined_rule.md").write_text(text)
 
 
+def library_heldout(X, observed, seed):
+    """What ``InpaintImputer("auto", random_state=seed)`` computes on a grey ``X``:
+    its [0, 1] image, pixel mask, ``low`` and ``span``, its generator after the
+    held-out draw, the held-out sets, and the three methods' errors (method, set) and
+    fills there."""
+    unit, pixel_observed, low, span = _unit_pixels(X, observed, 1)
+    rng = check_random_state(seed)
+    hidden_sets = _heldout_sets(pixel_observed, 1, rng)
+    errors, fills = _heldout_errors(
+        unit, pixel_observed, hidden_sets, CLASSICAL_METHODS, 3, -1
+    )
+    return unit, pixel_observed, low, span, rng, hidden_sets, errors, fills
+
+
 def case_line(truth, size, image, mask, seed):
     """The table row of one case, or None when every rule keeps biharmonic."""
     observed = make_observed(mask, truth.shape, seed)
     X = np.where(observed, truth, np.nan)
-    unit, pixel_observed, _, _ = _unit_pixels(X, observed, 1)
-    rng = check_random_state(seed)
-    hidden_sets = _heldout_sets(pixel_observed, 1, rng)
-    errors, _ = _heldout_errors(
-        unit, pixel_observed, hidden_sets, CLASSICAL_METHODS, 3, -1
+    unit, pixel_observed, _, _, rng, hidden_sets, errors, _ = library_heldout(
+        X, observed, seed
     )
     margin, paired = _chosen_index(errors), paired_index(errors)
     more, more_errors = more_sets_index(errors, pixel_observed, unit, rng)

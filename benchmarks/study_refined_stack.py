@@ -24,18 +24,15 @@ from pathlib import Path
 import numpy as np
 from bench_inpainting import make_observed
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.utils import check_random_state
 from study_blend_candidates import IMAGES
+from study_refined_rule import library_heldout
 
 from inrr_sklearn import CLASSICAL_METHODS, InpaintImputer
 from inrr_sklearn._inpaint import (
     _TREE_PARAMS,
     _chosen_index,
     _feature_maps,
-    _heldout_errors,
-    _heldout_sets,
     _neighbourhood_features,
-    _unit_pixels,
     _within_reach,
     classical_inpaint,
 )
@@ -68,11 +65,8 @@ def features(fills, chosen, observed, rows, cols, stacked):
 def refined_fills(truth, observed, seed):
     """The ``current`` and ``stacked`` completions of one case, the method chosen."""
     X = np.where(observed, truth, np.nan)
-    unit, pixel_observed, low, span = _unit_pixels(X, observed, 1)
-    rng = check_random_state(seed)
-    hidden_sets = _heldout_sets(pixel_observed, 1, rng)
-    errors, heldout = _heldout_errors(
-        unit, pixel_observed, hidden_sets, CLASSICAL_METHODS, 3, -1
+    unit, pixel_observed, low, span, rng, hidden_sets, errors, heldout = (
+        library_heldout(X, observed, seed)
     )
     chosen = _chosen_index(errors)
     tree_seed = rng.randint(2**31 - 1)
