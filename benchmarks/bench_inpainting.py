@@ -40,7 +40,7 @@ import torch
 from _tasks import command_line, timed_fit_transform
 from joblib import Parallel, delayed
 
-from inrr_sklearn import CLASSICAL_METHODS, image_imputer
+from inrr_sklearn import CLASSICAL_METHODS, InpaintImputer, image_imputer
 from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import make_mask
 from inrr_sklearn.recipes import REFINED_METHOD
@@ -57,6 +57,19 @@ def make_observed(mask_name, shape, seed):
         rate = float(mask_name.split()[1].rstrip("%")) / 100
         return make_mask("random", shape, missing_rate=rate, random_state=seed)
     return make_mask(mask_name, shape, random_state=seed)
+
+
+def refined_n_jobs(imputer):
+    """The ``n_jobs`` parameters of the ``InpaintImputer`` in ``imputer`` (itself, or
+    a blend's candidates; not the blend's own, which stays at the recipe's 1)."""
+    if isinstance(imputer, InpaintImputer):
+        return ["n_jobs"]
+    params = imputer.get_params()
+    return [
+        f"{name}__n_jobs"
+        for name, candidate in params.get("estimators") or []
+        if isinstance(candidate, InpaintImputer)
+    ]
 
 
 def run_case(image_name, mask_name, method, seed, size, threads, cache=None):
@@ -78,8 +91,7 @@ def run_case(image_name, mask_name, method, seed, size, threads, cache=None):
     else:
         imputer = image_imputer(method, **params)
     if threads is not None:  # the refined fill's held-out fills: threads as torch's
-        n_jobs = [key for key in imputer.get_params() if key.endswith("n_jobs")]
-        imputer.set_params(**dict.fromkeys(n_jobs, threads))
+        imputer.set_params(**dict.fromkeys(refined_n_jobs(imputer), threads))
     completed, seconds = timed_fit_transform(imputer, np.where(observed, truth, np.nan))
     scores = image_scores(truth, completed, observed)
     psnr, ssim = scores["psnr_missing"], scores["ssim"]

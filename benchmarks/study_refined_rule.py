@@ -75,7 +75,7 @@ def more_sets_index(errors, observed, unit, rng):
         return chosen, errors
     more_sets = _heldout_sets(observed, 1, rng, n_more)
     more, _ = _heldout_errors(unit, observed, more_sets, CLASSICAL_METHODS, 3, -1)
-    errors = np.hstack([errors, more.reshape(len(CLASSICAL_METHODS), -1)])
+    errors = np.hstack([errors, more])
     return _chosen_index(errors), errors
 
 

@@ -29,7 +29,12 @@ from inrr_sklearn._base import _BaseImputer, document_contract
 from inrr_sklearn._dmf import DMFImputer
 from inrr_sklearn._scaling import column_moments
 from inrr_sklearn._softimpute import SoftImputer
-from inrr_sklearn._utils import Interval, StrOptions, _BaseComposition
+from inrr_sklearn._utils import (
+    N_JOBS_CONSTRAINT,
+    Interval,
+    StrOptions,
+    _BaseComposition,
+)
 from inrr_sklearn.model_selection import split_observed
 
 # Weights below this are dropped (and their imputers not refitted).
@@ -332,7 +337,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         "refit": ["boolean", StrOptions({"warm"})],
         "max_entries": [dict, None],
         "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
 
     def __init__(

@@ -13,7 +13,7 @@ from scipy import ndimage
 from sklearn.utils import check_random_state
 
 from inrr_sklearn._base import _BaseImputer, document_contract
-from inrr_sklearn._utils import Interval, StrOptions
+from inrr_sklearn._utils import N_JOBS_CONSTRAINT, Interval, StrOptions
 from inrr_sklearn._validation import pixel_shape
 from inrr_sklearn.model_selection import split_observed
 
@@ -366,10 +366,9 @@ class InpaintImputer(_BaseImputer):
         Threads for the held-out fills of ``refine`` and ``method="auto"`` (through
         joblib, which runs them in threads even inside a process-based
         ``parallel_backend``): scikit-image's and OpenCV's fills release the GIL for
-        most of their work. ``-1``: one per core (on 2 cores, 24 refined fits of 3
-        images x 4 masks at 128² and 256² took 5 % less time at the median, from
-        29 % less to 10 % more, random masks gaining most; the same completions to
-        the bit: ``docs/refined_threads.md``); ``None`` or 1: one at a time.
+        most of their work. ``-1``: one per core (on 2 cores, refined fits of 3
+        images x 4 masks at 128² and 256², 24 cases: see ``docs/refined_threads.md``;
+        the same completions to the bit); ``None`` or 1: one at a time.
     {contract parameters}
 
     Attributes
@@ -439,7 +438,7 @@ class InpaintImputer(_BaseImputer):
         "radius": [Interval(Integral, 1, None, closed="left")],
         "n_channels": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
     }
 
     def __init__(

@@ -27,6 +27,7 @@ from sklearn.utils.validation import _check_feature_names_in
 from inrr_sklearn._version import __version__
 
 __all__ = [
+    "N_JOBS_CONSTRAINT",
     "HasMethods",
     "Hidden",
     "Interval",
@@ -40,6 +41,14 @@ __all__ = [
     "is_scalar_nan",
     "make_generator",
     "resolve_device",
+]
+
+
+#: ``n_jobs`` as joblib takes it: None, -1, -2... or a positive count (0 means nothing).
+N_JOBS_CONSTRAINT = [
+    Interval(Integral, None, -1, closed="right"),
+    Interval(Integral, 1, None, closed="left"),
+    None,
 ]
 
 

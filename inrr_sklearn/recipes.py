@@ -36,7 +36,7 @@ IMAGE_METHODS = (
 )
 
 #: The classical fill corrected by trees learned from the image itself
-#: (``InpaintImputer("auto", refine=True)``: biharmonic, unless Telea or
+#: (``InpaintImputer("auto", refine=True, n_jobs=-1)``: biharmonic, unless Telea or
 #: Navier-Stokes fills held-out pixels shaped like the holes with a squared error at
 #: least 5 % smaller), alone or inside the blend. Choosing among the three instead
 #: of always biharmonic: +0.16 / +0.15 dB on average on the two wide patches of 10
@@ -97,7 +97,8 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         holes at least 6 pixels deep: ``fill_prior=InpaintImputer()``, which took the
         patch masks from up to 4 dB below the biharmonic fill to ties with it),
         the classical fill corrected by trees learned from the image
-        (``"refined"``) and the plain biharmonic fill (Telea and Navier-Stokes,
+        (``"refined"``, its held-out fills in a thread per core) and the plain
+        biharmonic fill (Telea and Navier-Stokes,
         1.3-4.7 dB below it on camera, astronaut and coins, only added noise to
         the weights there; on 11 images they gained 0.12-0.17 dB on wide patches and
         lost 0.005-0.028 dB on thin holes, ``docs/blend_candidates.md``), with
@@ -141,7 +142,7 @@ def image_imputer(method="blend", *, n_channels=1, **params):
     if method in CLASSICAL_METHODS:
         return InpaintImputer(method, n_channels=n_channels, **params)
     if method == REFINED_METHOD:
-        # Held-out fills in threads: 5 % less time at the median (docs/refined_threads.md).
+        # Held-out fills in threads: 7 % less time at the median (docs/refined_threads.md).
         params = {"n_jobs": -1, **params}
         return InpaintImputer("auto", refine=True, n_channels=n_channels, **params)
     if method == "blend":

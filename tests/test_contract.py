@@ -292,3 +292,13 @@ def test_subnormal_data_completes():
     for make in (IMPUTERS["dmf"], IMPUTERS["inr"], SoftImputer):
         completed = make().fit_transform(X)
         assert np.isfinite(completed).all() and completed[1, 2] >= 0
+
+
+@pytest.mark.parametrize("make", [InpaintImputer, BlendImputer])
+@pytest.mark.parametrize("n_jobs", [0, 1.5, "2"])
+def test_n_jobs_zero_or_not_an_int_is_refused_by_name(make, n_jobs):
+    # joblib takes None, -1, -2, ... or a positive count; 0 means nothing.
+    X = np.arange(16.0).reshape(4, 4)
+    X[1, 1] = np.nan
+    with pytest.raises(ValueError, match="'n_jobs' parameter"):
+        make(n_jobs=n_jobs).fit(X)

@@ -360,8 +360,21 @@ def test_auto_method_leaves_biharmonic_only_past_a_margin(monkeypatch, step, cho
 
 
 def test_auto_method_on_threads_is_the_same_to_the_bit():
+    import inrr_sklearn._inpaint as inpaint
+
     truth, observed = _stripes_with_holes(size=40)
     X = np.where(observed, truth, np.nan)
+    # Each threaded fill lands where its (method, set) belongs.
+    image = truth[..., None]
+    hidden_sets = inpaint._heldout_sets(observed, 1, np.random.RandomState(0))[:3]
+    errors, fills = inpaint._heldout_errors(
+        image, observed, hidden_sets, CLASSICAL_METHODS, 3, n_jobs=2
+    )
+    assert errors.shape == (3, 3)
+    for method, method_fills in zip(CLASSICAL_METHODS, fills, strict=True):
+        for hidden, fill in zip(hidden_sets, method_fills, strict=True):
+            expected = inpaint.classical_inpaint(image, observed & ~hidden, method)
+            assert_array_equal(fill, expected)
     for refine in (False, True):
         one, threads = (
             InpaintImputer("auto", refine=refine, random_state=0, n_jobs=n_jobs)
