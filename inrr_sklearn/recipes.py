@@ -98,10 +98,10 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         patch masks from up to 4 dB below the biharmonic fill to ties with it),
         the classical fill corrected by trees learned from the image
         (``"refined"``, its held-out fills in a thread per core) and the plain
-        biharmonic fill (Telea and Navier-Stokes,
-        1.3-4.7 dB below it on camera, astronaut and coins, only added noise to
-        the weights there; on 11 images they gained 0.12-0.17 dB on wide patches and
-        lost 0.005-0.028 dB on thin holes, ``docs/blend_candidates.md``), with
+        biharmonic fill (Telea and Navier-Stokes, 1.3-4.7 dB below it on camera,
+        astronaut and coins, only added noise to the weights there; on 11 images
+        they gained 0.12-0.17 dB on wide patches and lost 0.005-0.028 dB on thin
+        holes, ``docs/blend_candidates.md``), with
         convex weights learned on held-out pixels shaped like the holes
         (``holdout="mask"``), then refitted on all pixels, the INR's completion
         averaged with that of its held-out fit; the INR trains on
@@ -110,8 +110,9 @@ def image_imputer(method="blend", *, n_channels=1, **params):
         ``BLEND_MAX_PIXELS`` (50,000) pixels it is the refined fill alone: there the
         INR added a few hundredths of a dB for 13-50 times the time.
         ``"refined"``: ``InpaintImputer("auto", refine=True, n_jobs=-1)`` alone,
-        the fast call (seconds; its held-out fills in a thread per core). A classical peer alone: ``"biharmonic"``, ``"telea"``
-        or ``"ns"`` (:class:`InpaintImputer`). Otherwise a model ("inr" =
+        the fast call (seconds; its held-out fills in a thread per core). A
+        classical peer alone: ``"biharmonic"``, ``"telea"`` or ``"ns"``
+        (:class:`InpaintImputer`). Otherwise a model ("inr" =
         :class:`INRImputer`, "dmf" = :class:`DMFImputer`), then optionally "+" one or
         more regularizers ("l2", "tv", "air", "inrr"), each with its defaults;
         several are summed (e.g. "inr+inrr+tv"). ``IMAGE_METHODS`` lists the paper's
@@ -142,7 +143,8 @@ def image_imputer(method="blend", *, n_channels=1, **params):
     if method in CLASSICAL_METHODS:
         return InpaintImputer(method, n_channels=n_channels, **params)
     if method == REFINED_METHOD:
-        # Held-out fills in threads: 7 % less time at the median (docs/refined_threads.md).
+        # Held-out fills in threads: 7 % less time at the median
+        # (docs/refined_threads.md).
         params = {"n_jobs": -1, **params}
         return InpaintImputer("auto", refine=True, n_channels=n_channels, **params)
     if method == "blend":
