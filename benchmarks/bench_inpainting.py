@@ -64,10 +64,9 @@ def refined_n_jobs(imputer):
     a blend's candidates; not the blend's own, which stays at the recipe's 1)."""
     if isinstance(imputer, InpaintImputer):
         return ["n_jobs"]
-    params = imputer.get_params()
     return [
         f"{name}__n_jobs"
-        for name, candidate in params.get("estimators") or []
+        for name, candidate in getattr(imputer, "estimators", None) or []
         if isinstance(candidate, InpaintImputer)
     ]
 
