@@ -52,16 +52,13 @@ _FOREST_ROWS = 1000
 _FOREST_WORK = 1.5e6
 _DMF_STEP_WORK = 3e7
 _DMF_STEPS = (300, 3000)
-# n_splits="auto": on a table of at most _SMALL_TABLE entries as many sets as fit, up
-# to _SMALL_TABLE_SPLITS (ten-fold cross-validation over the observed entries) and to
-# _SPLIT_COLUMNS / columns (each set costs a model per column in the iterative and
-# forest candidates: Grunfeld's 20 x 33 panel took 31 s with 10 sets); else as many
-# as give _ENOUGH_HELDOUT held-out entries, between 1 and _AUTO_SPLITS.
-_SMALL_TABLE = 2500
-_SMALL_TABLE_SPLITS = 10
-_SPLIT_COLUMNS = 150
+# n_splits="auto": as many sets as give _ENOUGH_HELDOUT held-out entries together, at
+# most _AUTO_SPLITS (each set costs a fit of every candidate) and as many as leave an
+# entry to fit. On the 132 cells of benchmarks/bench_tabular.py, 3 sets instead of up
+# to 10 (small tables) or 5 took 0.40 of the fits' time at the median, with a
+# geometric-mean RMSE 0.09 % higher (benchmarks/study_blend_speed.py).
 _ENOUGH_HELDOUT = 2000
-_AUTO_SPLITS = 5
+_AUTO_SPLITS = 3
 
 
 def default_candidates(random_state=None, shape=(0, 0)):
@@ -203,15 +200,14 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         Number of disjoint held-out sets (each ``holdout_fraction`` of the observed
         entries); every candidate is fitted once per set and the weights are learned
         on all held-out entries together (steadier weights, ``n_splits`` fits).
-        ``"auto"``: on a table of at most 2,500 entries as many as fit, up to 10
-        (ten-fold cross-validation over the observed entries: a few hundred held-out
-        entries are too few for steady weights) and to 150 / columns (at least 3: a
-        set costs a model per column in some candidates); else as many as hold
-        2,000 entries together, between 1 and 5. Chosen on the 72 cells of
-        ``benchmarks/bench_tabular.py``: the blend beat every peer in 46 with 3 sets,
-        50 with these (largest loss +45.7 % and +26.6 % when chosen; +33.1 % in
-        the regenerated page, with today's cheaper candidates); larger tables need
-        fewer sets for steady weights, and each set costs a fit of every candidate.
+        ``"auto"``: as many as hold 2,000 entries together, at most 3 (and as many
+        as leave an entry to fit). Chosen on the 132 cells of
+        ``benchmarks/bench_tabular.py`` (``benchmarks/study_blend_speed.py``, from
+        the same fits): against up to 10 sets on tables of at most 2,500 entries
+        and 5 on larger ones (the former rule), 3 sets took 0.40 of the time at the
+        median, beat every peer in 92 cells instead of 87, with a geometric-mean
+        RMSE 0.09 % higher (per cell 0.83x to 1.14x; the largest loss against the
+        best peer +38.7 % instead of +33.1 %, linnerud's 20 x 3 table).
     holdout : {"matched", "random", "mask"}, default="matched"
         Shape of the held-out sets. ``"matched"``: drawn to look like the missing
         entries, more where a column misses more, and leaning to the values a
@@ -522,15 +518,10 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         n_hide = round(self.holdout_fraction * n_observed)
         n_splits = self.n_splits
         if n_splits == "auto":
-            if observed.size <= _SMALL_TABLE:
-                n_splits = min(
-                    _SMALL_TABLE_SPLITS,
-                    (n_observed - 1) // max(n_hide, 1),
-                    max(3, _SPLIT_COLUMNS // observed.shape[1]),
-                )
-            else:
-                n_splits = -(-_ENOUGH_HELDOUT // max(n_hide, 1))
-                n_splits = int(np.clip(n_splits, 1, _AUTO_SPLITS))
+            n_hide = max(n_hide, 1)
+            n_splits = min(
+                _AUTO_SPLITS, -(-_ENOUGH_HELDOUT // n_hide), (n_observed - 1) // n_hide
+            )
         if n_splits < 1:
             return []
         return split_observed(

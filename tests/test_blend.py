@@ -187,21 +187,22 @@ def test_without_refit_the_held_out_fits_complete_the_table(table):
 
 
 @pytest.mark.parametrize(
-    ("shape", "n_splits"),
+    ("shape", "fraction", "n_splits"),
     [
-        ((30, 10), 9),  # 300 entries: as many 10 % sets as fit (30 of 300, 9 sets)
-        ((250, 10), 9),  # 2,500 entries: still a small table
-        ((300, 10), 5),  # 3,000 entries: 5 sets of 300
-        ((1_000, 10), 2),  # 2 sets of 1,000 hold 2,000 entries
-        ((20_000, 5), 1),  # one set of 10,000 entries is enough
+        ((30, 10), 0.1, 3),  # 300 entries: 3 sets of 30 (at most 3)
+        ((300, 10), 0.1, 3),  # 3,000 entries: 3 sets of 300
+        ((1_000, 10), 0.1, 2),  # 2 sets of 1,000 hold 2,000 entries
+        ((20_000, 5), 0.1, 1),  # one set of 10,000 entries is enough
+        ((50, 2), 0.4, 2),  # 2 sets of 40 leave 20 entries to fit; 3 would not
     ],
 )
-def test_auto_splits_follow_the_table_size(shape, n_splits):
+def test_auto_splits_follow_the_table_size(shape, fraction, n_splits):
     observed = np.ones(shape, dtype=bool)
     X = np.zeros(shape)
-    folds = BlendImputer(holdout="random")._hide(observed, np.random.RandomState(0), X)
+    imputer = BlendImputer(holdout="random", holdout_fraction=fraction)
+    folds = imputer._hide(observed, np.random.RandomState(0), X)
     assert len(folds) == n_splits
-    n_hide = round(0.1 * observed.size)
+    n_hide = round(fraction * observed.size)
     assert all(f.sum() == n_hide for f in folds)
     assert np.sum(folds, axis=0).max() == 1  # disjoint
 
