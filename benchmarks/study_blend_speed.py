@@ -76,13 +76,26 @@ def former_splits(observed, fraction=0.1):
     return int(np.clip(-(-2000 // n_hide), 1, 5))
 
 
+def blend_seeding():
+    """The candidates' seed and the generator left to draw the held-out sets, as
+    ``BlendImputer(random_state=0)`` draws them."""
+    rng = check_random_state(0)
+    return rng.randint(np.iinfo(np.int32).max), rng
+
+
+def missing_rmse(completed, X, missing):
+    """RMSE on the hidden entries in units of each column's (complete) std."""
+    err = ((completed - X) / X.std(axis=0))[missing]
+    return float(np.sqrt(np.mean(err**2)))
+
+
 def timed(imputer, X):
     start = time.perf_counter()
     completed = _quiet_fit_transform(clone(imputer), X)
     return completed, time.perf_counter() - start
 
 
-def fit_cell(name, X, missing, seed):
+def fit_cell(X, missing):
     """Every candidate's held-out and full fits on one cell, and the peers' errors."""
     torch.set_num_threads(1)
     with threadpool_limits(1), warnings.catch_warnings():
@@ -91,8 +104,8 @@ def fit_cell(name, X, missing, seed):
         X_nan = np.where(missing, np.nan, X)
         observed = ~missing
         blend = BlendImputer(random_state=0, n_splits=former_splits(observed))
-        rng = check_random_state(0)  # as BlendImputer._fit_candidates draws
-        found = candidates(rng.randint(np.iinfo(np.int32).max), X.shape)
+        seed, rng = blend_seeding()
+        found = candidates(seed, X.shape)
         folds = blend._hide(observed, rng, X_nan)
         fits = {}
         for cand, imputer in found.items():
@@ -105,15 +118,12 @@ def fit_cell(name, X, missing, seed):
                 ],
                 "full": (full[0][missing], full[1]),
             }
-        std_truth = X.std(axis=0)
         peers = {}
         for peer in PEERS:
             completed, seconds = timed(methods()[peer](), X_nan)
-            err = ((completed - X) / std_truth)[missing]
-            peers[peer] = (float(np.sqrt(np.mean(err**2))), seconds)
+            peers[peer] = (missing_rmse(completed, X, missing), seconds)
     _, std_seen = column_moments(X_nan, observed)
     return {
-        "cell": (name, seed),
         "folds": folds,
         "fits": fits,
         "peers": peers,
@@ -122,7 +132,7 @@ def fit_cell(name, X, missing, seed):
         "std_seen": std_seen,
         "missing_cols": np.nonzero(missing)[1],
         "truth_missing": X[missing],
-        "std_truth": std_truth,
+        "std_truth": X.std(axis=0),
     }
 
 
@@ -194,8 +204,7 @@ def variants(cell):
 def check_sets(cell, X, missing):
     """The sets ``BlendImputer(random_state=0)`` draws now are the first of the
     cell's (the former rule's)."""
-    rng = check_random_state(0)
-    rng.randint(np.iinfo(np.int32).max)  # the candidates' seed, drawn first
+    _, rng = blend_seeding()
     folds = BlendImputer(random_state=0)._hide(
         ~missing, rng, np.where(missing, np.nan, X)
     )
@@ -212,8 +221,7 @@ def library_check(cell, X, missing):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         completed = BlendImputer(random_state=0, n_jobs=1).fit_transform(X_nan)
-    err = ((completed - X) / X.std(axis=0))[missing]
-    library = float(np.sqrt(np.mean(err**2)))
+    library = missing_rmse(completed, X, missing)
     assert abs(blend(cell, *variants(cell)[DEFAULT])[0] - library) < 1e-9, library
 
 
@@ -238,7 +246,7 @@ def main(argv=None):
             if path.exists():
                 return pickle.loads(path.read_bytes())
         X = tables[name]
-        cell = fit_cell(name, X, missing_patterns(X, False, seed=seed)[pattern], seed)
+        cell = fit_cell(X, missing_patterns(X, False, seed=seed)[pattern])
         if path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(pickle.dumps(cell))

@@ -78,8 +78,8 @@ def default_candidates(random_state=None, shape=(0, 0)):
     between 300 and 3000, so that a large table costs seconds, not minutes.
 
     Their budgets are the blend's, chosen on those 72 cells from cached fold fits
-    (1 CPU thread, with the former held-out sets: up to 10): the forest has 15 trees and 3 rounds, DMF a learning rate of
-    3e-3 and a patience of 100 steps. Against 30 trees, 5 rounds and DMF's own
+    (1 CPU thread, with the former held-out sets: up to 10): the forest has 15
+    trees and 3 rounds, DMF a learning rate of 3e-3 and a patience of 100 steps. Against 30 trees, 5 rounds and DMF's own
     defaults the blend still wins 50 of 72 cells (largest loss +25.1 % instead of
     +26.6 %) in 42 % of the time (7.7 s a cell on average instead of 18.5 s).
 
@@ -223,8 +223,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         moved the weight to the regression (blend 0.909 -> 0.813). Over the 72
         cells of ``benchmarks/bench_tabular.py`` both won 50 (with the former
         held-out sets, up to 10); the worst row mean was +4.9 % behind the best peer
-        with it, +5.6 % without. ``"random"``:
-        entries drawn uniformly.
+        with it, +5.6 % without. ``"random"``: entries drawn uniformly.
         ``"mask"``: whole connected pieces of the missing pattern shifted by a
         random offset (the observed entries under a shifted copy of the holes,
         taken piece by piece until ``holdout_fraction`` is reached), so that the
