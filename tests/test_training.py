@@ -44,12 +44,17 @@ def test_step_returns_device_tensors_and_lowers_the_loss():
     assert last.loss < first.loss
 
 
-def test_penalty_parameters_get_their_own_optimizer():
-    penalty = make_regularizer("inrr", rank=2, hidden_layer_sizes=(4,)).build(
+def test_penalty_parameters_get_their_own_learning_rate():
+    reg = make_regularizer("inrr", rank=2, hidden_layer_sizes=(4,))
+    penalty = reg.build(
         (2, 3), n_observed=6, generator=torch.Generator().manual_seed(0)
     )
     trainer = _trainer(penalty=penalty)
-    assert len(trainer.optimizers) == 2
+    model_group, penalty_group = trainer.optimizer.param_groups
+    assert penalty_group["lr"] == reg.learning_rate_init != model_group["lr"]
+    assert {id(p) for p in penalty_group["params"]} == {
+        id(p) for p in penalty.parameters()
+    }
     before = [p.detach().clone() for p in penalty.parameters()]
     trainer.step()
     assert any(
@@ -94,7 +99,7 @@ def test_divergence_without_a_best_iterate_raises():
 def test_divergence_restores_the_best_validated_iterate():
     trainer = _trainer(lr=0.1, validate=True)
     train(trainer, 60, [DivergenceGuard()])
-    for group in trainer.optimizers[0].param_groups:
+    for group in trainer.optimizer.param_groups:
         group["lr"] = 1e6
     result = train(trainer, 4 * SYNC_EVERY, [DivergenceGuard()], warm=True)
     assert result.diverged_at is not None
