@@ -83,7 +83,7 @@ device : str or torch.device, default={device}
     "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". The fitted
     model is stored on CPU, so pickles load anywhere.
 cuda_graph : bool or "auto", default={cuda_graph}
-    Capture the training step (forward, penalty, backward, both Adams, the
+    Capture the training step (forward, penalty, backward, the Adam step, the
     best-iterate bookkeeping) as one CUDA graph after 3 eager steps and replay it:
     one launch per step instead of hundreds of small kernels (the same arithmetic).
     "auto" captures on CUDA devices (not the random sub-grids of an INR's

@@ -1,5 +1,6 @@
 """The torch-only trainer and its parts, without any estimator."""
 
+import copy
 import math
 
 import pytest
@@ -13,6 +14,7 @@ from inrr_sklearn.training import (
     Callback,
     DivergenceGuard,
     EarlyStopping,
+    ForeachAdam,
     Trainer,
     train,
 )
@@ -256,3 +258,45 @@ def test_cuda_graph_refuses_sub_grid_steps():
             torch.nn.Linear(1, 1), lambda index=None: target, target, target,
             cuda_graph=True, batches=_Offsets(4, 4, 2, [(0, 0)]),
         )  # fmt: skip
+
+
+def test_foreach_adam_is_torch_adam_to_the_bit():
+    torch.manual_seed(0)
+    x, y = torch.randn(32, 3), torch.randn(32, 1)
+    models = [torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh())]
+    models.append(copy.deepcopy(models[0]))
+    shifts = [torch.nn.Parameter(torch.ones(1)) for _ in range(2)]
+    optimizers = [
+        optimizer(
+            [
+                {"params": [model[0].weight, shift]},  # shift's count lags the weight's
+                {"params": [model[0].bias], "lr": 0.03},
+            ],
+            lr=0.01,
+        )
+        for optimizer, model, shift in zip(
+            (ForeachAdam, torch.optim.Adam), models, shifts, strict=True
+        )
+    ]
+    for step in range(40):
+        for model, shift, optimizer in zip(models, shifts, optimizers, strict=True):
+            optimizer.zero_grad()
+            out = model(x).sum(dim=1, keepdim=True)
+            if step >= 3:  # before, shift has no gradient: skipped, its count lags
+                out = out + shift
+            (out - y).square().mean().backward()
+            optimizer.step()
+    ours = [*models[0].parameters(), shifts[0]]
+    theirs = [*models[1].parameters(), shifts[1]]
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def test_cpu_training_builds_no_torch_optimizer(monkeypatch):
+    # Building a torch.optim optimizer imports torch._dynamo (seconds per process).
+    def refuse(*args, **kwargs):
+        raise AssertionError("torch.optim.Optimizer built on CPU")
+
+    monkeypatch.setattr(torch.optim.Optimizer, "__init__", refuse)
+    trainer = _trainer(penalty=None)
+    trainer.step()
+    assert isinstance(trainer.optimizer, ForeachAdam)

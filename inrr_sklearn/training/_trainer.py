@@ -25,6 +25,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
+from inrr_sklearn.training._adam import ForeachAdam
+
 # Eager steps (on a side stream) before a CUDA graph is captured: cuBLAS handles,
 # autograd buffers and Adam's state must exist before capture.
 GRAPH_WARMUP_STEPS = 3
@@ -142,20 +144,19 @@ class Trainer:
             self._val_pixels = (per_pixel > 0).any(dim=1).nonzero().reshape(-1)
             self._val_weight = per_pixel[self._val_pixels]
             self._val_target = target.reshape(-1, self._channels)[self._val_pixels]
-        # One Adam for the model and the penalty's trainable part (its own groups and
-        # learning rates): one optimizer step per training step. On CPU the fused
-        # kernel updates every tensor in one call (per-tensor updates cost more than
-        # the arithmetic on small models); graph replay needs Adam's step counters on
-        # the device (capturable).
+        # One Adam for the model and the penalty's trainable part (their own groups and
+        # learning rates): one optimizer step per training step. On CPU ForeachAdam
+        # (torch.optim's construction imports torch._dynamo: seconds per process);
+        # graph replay needs Adam's step counters on the device (capturable).
         groups = [{"params": list(model.parameters())}]
         if penalty is not None:
             groups += penalty.param_groups()
-        self.optimizer = torch.optim.Adam(
-            groups,
-            lr=learning_rate,
-            capturable=cuda_graph,
-            fused=True if target.device.type == "cpu" else None,
-        )
+        if target.device.type == "cpu":
+            self.optimizer = ForeachAdam(groups, lr=learning_rate)
+        else:
+            self.optimizer = torch.optim.Adam(
+                groups, lr=learning_rate, capturable=cuda_graph
+            )
         self.parameters = list(model.parameters())
         if penalty is not None:
             self.parameters += list(penalty.parameters())
