@@ -80,7 +80,7 @@ def test_best_iterate_keeps_the_minimum_and_never_a_nan():
         with torch.no_grad():
             param.fill_(fill)
         best.update(torch.tensor(value))
-    assert best.restore() == 1
+    assert best.restore() == 1 and int(best.count) == 4 and float(best.value) == 1.0
     assert torch.equal(param, torch.full((2,), 2.0))
 
 
