@@ -6,7 +6,7 @@ they need; they read back a :class:`TrainResult`.
 
 - ``_trainer``: :class:`Trainer` (one step: forward, loss, backward, Adam, best
   iterate; capturable as a CUDA graph) and :class:`BestIterate`.
-- ``_adam``: :class:`ForeachAdam`, the trainer's Adam on CPU.
+- ``_adam``: :class:`FlatAdam`, the trainer's Adam on CPU.
 - ``_loop``: :func:`train` and the device-side :class:`Recorder`.
 - ``_subgrid``: :class:`SubgridSampler`, the random sub-grids of stochastic steps,
   and :func:`subgrid_stride`, their stride for a batch size.
@@ -14,7 +14,7 @@ they need; they read back a :class:`TrainResult`.
   :class:`ProgressBar`, :class:`History`, run once per read of the losses.
 """
 
-from inrr_sklearn.training._adam import ForeachAdam
+from inrr_sklearn.training._adam import FlatAdam
 from inrr_sklearn.training._callbacks import (
     DIVERGENCE_FACTOR,
     Callback,
@@ -45,7 +45,7 @@ __all__ = [
     "Callback",
     "DivergenceGuard",
     "EarlyStopping",
-    "ForeachAdam",
+    "FlatAdam",
     "History",
     "LoopState",
     "ProgressBar",

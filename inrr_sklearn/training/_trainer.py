@@ -25,7 +25,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from inrr_sklearn.training._adam import ForeachAdam
+from inrr_sklearn.training._adam import FlatAdam
 
 # Eager steps (on a side stream) before a CUDA graph is captured: cuBLAS handles,
 # autograd buffers and Adam's state must exist before capture.
@@ -145,14 +145,14 @@ class Trainer:
             self._val_weight = per_pixel[self._val_pixels]
             self._val_target = target.reshape(-1, self._channels)[self._val_pixels]
         # One Adam for the model and the penalty's trainable part (their own groups and
-        # learning rates): one optimizer step per training step. On CPU ForeachAdam
+        # learning rates): one optimizer step per training step. On CPU FlatAdam
         # (torch.optim's construction imports torch._dynamo: seconds per process);
         # graph replay needs Adam's step counters on the device (capturable).
         groups = [{"params": list(model.parameters())}]
         if penalty is not None:
             groups += penalty.param_groups()
         if target.device.type == "cpu":
-            self.optimizer = ForeachAdam(groups, lr=learning_rate)
+            self.optimizer = FlatAdam(groups, lr=learning_rate)
         else:
             self.optimizer = torch.optim.Adam(
                 groups, lr=learning_rate, capturable=cuda_graph
