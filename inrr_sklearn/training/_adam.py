@@ -1,13 +1,15 @@
 """Adam for CPU training: ``torch.optim.Adam``'s update on one flat buffer a group.
 
 Why not ``torch.optim.Adam`` on CPU: constructing any ``torch.optim`` optimizer imports
-``torch._dynamo`` (with sympy), 2.2 to 3 s on 2 cores, once per process: more than a
+``torch._dynamo`` (with sympy), 1 to 3 s on 2 cores, once per process: more than a
 whole fit of a small table or image, paid again by every worker process of a
 ``BlendImputer`` or a Dask search (the first ``DMFImputer`` fit of a process, 5 steps
-on a 30 x 5 table: 1.75 s with it, 0.03 s without). Its step also spends Python
-time per tensor, which small models do not repay: for the 36 tensors of an INR
-(64 x 5) with INRR, a step took 0.42-0.46 ms here against 0.68-0.90 ms for
-``torch.optim.Adam(fused=True)`` and 1.2 ms for a foreach version of this class. It
+on a 30 x 5 table: 1.75 s with it, 0.01-0.03 s without). Its step also spends
+Python time per tensor, which small models do not repay. Fastest of 9 rounds on 2
+cores (``python benchmarks/bench_cpu_optimizer.py``, ``docs/cpu_optimizer.md``):
+INR 32² 2.18 ms a step against 2.34 ms with ``torch.optim.Adam(fused=True)`` and
+2.75 ms with its default; with INRR 3.69 against 3.95 and 5.03; DMF on diabetes
+(442 x 10) 0.24 against 0.29 and 0.37; at 64² the three are within the noise. It
 updates the same numbers as ``torch.optim.Adam`` to the bit (tested). CUDA training
 keeps ``torch.optim.Adam`` (capturable in a CUDA graph).
 """

@@ -1,17 +1,19 @@
 """The captured part of training: one full-batch step and the best iterate.
 
-Nothing here imports scikit-learn, and nothing here reads a value back to the host:
+Nothing here imports scikit-learn, and nothing here makes a GPU wait for the host:
 
 - :class:`Trainer` owns the optimizer (one Adam: the model's parameters and the
-  penalty's trainable part, each with its learning rate) and one public
-  :meth:`Trainer.step`: forward, data term plus penalty, one backward pass, one Adam
-  step. It returns device tensors and never syncs
-  with the host, so benchmarks can time it as it is. On CUDA it can capture the whole
-  step as one CUDA graph after a few eager steps (``cuda_graph=True``: one launch per
-  step instead of hundreds of small kernels) and train with TF32 or bfloat16 matmuls
+  penalty's trainable part, each with its learning rate; :class:`FlatAdam` on CPU)
+  and one public :meth:`Trainer.step`: forward, data term plus penalty, one backward
+  pass, one Adam step. It returns device tensors and never syncs with the host, so
+  benchmarks can time it as it is. On CUDA it can capture the whole step as one CUDA
+  graph after a few eager steps (``cuda_graph=True``: one launch per step instead of
+  hundreds of small kernels) and train with TF32 or bfloat16 matmuls
   (``precision``).
 - :class:`BestIterate` keeps, on the device, a copy of the parameters with the lowest
-  validation error seen so far (no host sync: ``torch.where`` picks per step).
+  validation error seen so far (on CUDA without a host sync: ``torch.where`` picks
+  per step; on CPU, where reading a value costs no wait, it copies on improvement
+  only).
 
 The host-side policies (stopping, divergence, progress, history) are callbacks run by
 :func:`inrr_sklearn.training.train` once per read of the losses.
