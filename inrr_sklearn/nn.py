@@ -70,16 +70,7 @@ class SineLayer(nn.Module):
             self.bias.uniform_(-bias_bound, bias_bound, generator=generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 2:
-            return torch.sin(
-                self.omega * nn.functional.linear(x, self.weight, self.bias)
-            )
-        # omega (b + x W^T) in one call: no separate product to run and differentiate
-        # (the tiny networks of INRR are made of such small calls).
-        omega = self.omega
-        return torch.sin(
-            torch.addmm(self.bias, x, self.weight.t(), beta=omega, alpha=omega)
-        )
+        return torch.sin(self.omega * nn.functional.linear(x, self.weight, self.bias))
 
     def extra_repr(self) -> str:
         return (

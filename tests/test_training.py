@@ -298,3 +298,21 @@ def test_cpu_training_builds_no_torch_optimizer(monkeypatch):
     trainer = _trainer(penalty=None)
     trainer.step()
     assert isinstance(trainer.optimizer, FlatAdam)
+
+
+def test_flat_adam_refuses_what_torch_adam_would_do_differently():
+    a, b = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    with pytest.raises(ValueError, match="more than once"):
+        FlatAdam([{"params": [a, b]}, {"params": [a]}], lr=0.1)
+    with pytest.raises(ValueError, match="'params' and 'lr' only"):
+        FlatAdam([{"params": [a], "eps": 1e-6}], lr=0.1)
+    with pytest.raises(ValueError, match="learning rate"):
+        FlatAdam([{"params": [a], "lr": None}], lr=0.1)
+    with pytest.raises(ValueError, match="one dtype"):
+        FlatAdam([{"params": [a, b.double()]}], lr=0.1)
+
+
+def test_best_iterate_without_parameters():
+    best = BestIterate([])
+    best.update(torch.tensor(1.0))
+    assert best.restore() == 0

@@ -31,7 +31,7 @@ class FlatAdam:
 
     computed on flat buffers, one per group: each parameter's ``.grad`` is a view of
     the group's gradient buffer (``zero_grad`` zeroes it; backward accumulates into
-    it), so a step is eight calls a group whatever its number of tensors. One
+    it), so a step is nine calls a group whatever its number of tensors. One
     difference from torch: a parameter that gets no gradient in a step is updated
     with a zero one (torch skips it). Its moments decay, and while they are zero (no
     gradient yet) it does not move. In the trainer every parameter gets a gradient
@@ -65,6 +65,7 @@ class FlatAdam:
             {**group, "params": list(group["params"]), "lr": group.get("lr", lr)}
             for group in param_groups
         ]
+        _check_groups(self.param_groups)
         self.betas = betas
         self.eps = eps
         self.n_steps = 0
@@ -123,6 +124,30 @@ class FlatAdam:
             )
             update.div_(denom)
             torch._foreach_add_(group["params"], flat["update_views"])
+
+
+def _check_groups(groups):
+    """Refuse what ``torch.optim.Adam`` would do differently: a parameter in two
+    groups, other options than ``params`` and ``lr``, no learning rate, a group whose
+    parameters differ in dtype or device (one flat buffer a group)."""
+    seen = set()
+    for group in groups:
+        extra = sorted(set(group) - {"params", "lr"})
+        if extra:
+            raise ValueError(
+                f"FlatAdam groups take 'params' and 'lr' only; got {extra}."
+            )
+        if not isinstance(group["lr"], float | int):
+            raise ValueError(f"FlatAdam needs a learning rate; got {group['lr']!r}.")
+        params = group["params"]
+        if len({(p.dtype, p.device) for p in params}) > 1:
+            raise ValueError(
+                "FlatAdam: a group's parameters share one dtype and device."
+            )
+        ids = {id(p) for p in params}
+        if len(ids) < len(params) or ids & seen:
+            raise ValueError("FlatAdam: a parameter appears more than once.")
+        seen |= ids
 
 
 def _views(flat, params):

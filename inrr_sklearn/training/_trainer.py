@@ -333,10 +333,12 @@ class BestIterate:
             # On CPU the value is computed by now: reading the comparison costs no
             # wait, and the copies are made only on improvement, in one call (not a
             # torch.where and a copy per parameter every step).
-            if bool(value < self.value):  # False for NaN: never kept
+            if bool(value < self.value):  # False for NaN: a NaN iterate is never kept
+                if self.copies:  # first: an interrupt here leaves the previous best
+                    params = [p.detach() for p in self.parameters]
+                    torch._foreach_copy_(self.copies, params)
                 self.value.copy_(value)
                 self.index.copy_(self.count)
-                torch._foreach_copy_(self.copies, [p.detach() for p in self.parameters])
             self.count += 1
             return
         # In place throughout, so that a captured CUDA graph keeps reading this state.
