@@ -7,9 +7,9 @@ whole fit of a small table or image, paid again by every worker process of a
 on a 30 x 5 table: 1.75 s with it, 0.01-0.03 s without). Its step also spends
 Python time per tensor, which small models do not repay. Fastest of 9 rounds on 2
 cores (``python benchmarks/bench_cpu_optimizer.py``, ``docs/cpu_optimizer.md``):
-INR 32² 2.18 ms a step against 2.34 ms with ``torch.optim.Adam(fused=True)`` and
-2.75 ms with its default; with INRR 3.69 against 3.95 and 5.03; DMF on diabetes
-(442 x 10) 0.24 against 0.29 and 0.37; at 64² the three are within the noise. It
+INR 32² 2.63 ms a step against 2.93 ms with ``torch.optim.Adam(fused=True)`` and
+3.48 ms with its default; with INRR 6.91 against 7.95 and 8.98; DMF on diabetes
+(442 x 10) 0.32 against 0.39 and 0.49; at 64² the three are within the noise. It
 updates the same numbers as ``torch.optim.Adam`` to the bit (tested). CUDA training
 keeps ``torch.optim.Adam`` (capturable in a CUDA graph).
 """
