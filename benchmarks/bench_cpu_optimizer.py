@@ -155,12 +155,12 @@ def main(argv=None):
         "",
     ]
     print("\n".join(lines), flush=True)
-    names = list(optimizers())
+    factories = optimizers()
+    names = list(factories)
     header = ["| fit | " + " | ".join(f"{n} ms/step (median)" for n in names) + " |"]
     header.append("|---" * (len(names) + 1) + "|")
     print("\n".join(header), flush=True)
     lines += header
-    factories = optimizers()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

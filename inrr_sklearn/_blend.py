@@ -79,9 +79,10 @@ def default_candidates(random_state=None, shape=(0, 0)):
 
     Their budgets are the blend's, chosen on those 72 cells from cached fold fits
     (1 CPU thread, with the former held-out sets: up to 10): the forest has 15
-    trees and 3 rounds, DMF a learning rate of 3e-3 and a patience of 100 steps. Against 30 trees, 5 rounds and DMF's own
-    defaults the blend still wins 50 of 72 cells (largest loss +25.1 % instead of
-    +26.6 %) in 42 % of the time (7.7 s a cell on average instead of 18.5 s).
+    trees and 3 rounds, DMF a learning rate of 3e-3 and a patience of 100 steps.
+    Against 30 trees, 5 rounds and DMF's own defaults the blend still wins 50 of 72
+    cells (largest loss +25.1 % instead of +26.6 %) in 42 % of the time (7.7 s a cell
+    on average instead of 18.5 s).
 
     DMF with INRR (``DMFImputer(reg=INRR(alpha_row=0.1, alpha_col=0.1))``) is not a
     default: on the benchmark's 72 cells the blend won as often without it (50 with

@@ -69,27 +69,14 @@ class FlatAdam:
         self.betas = betas
         self.eps = eps
         self.n_steps = 0
-        # Per group, flat buffers (one element per parameter entry): the gradient
-        # (each parameter's .grad is a view of it, so autograd accumulates there),
-        # both moments and the update (a view of it per parameter).
-        self._buffers = []
-        for group in self.param_groups:
-            params = group["params"]
-            flat = {
-                name: torch.zeros(sum(p.numel() for p in params)).to(params[0])
-                for name in ("grad", "exp_avg", "exp_avg_sq", "update")
-            } if params else {}  # fmt: skip
-            if params:
-                flat["grad_views"] = _views(flat["grad"], params)
-                flat["update_views"] = _views(flat["update"], params)
-            self._buffers.append(flat)
+        self._buffers = [_flat_buffers(group["params"]) for group in self.param_groups]
         self.zero_grad()
 
     def zero_grad(self, set_to_none=True):
         """Zero the gradients (views of one flat buffer a group; ``set_to_none`` is
         ignored: the views stay, so that backward accumulates into the buffer)."""
         for group, flat in zip(self.param_groups, self._buffers, strict=True):
-            if not flat:
+            if flat is None:
                 continue
             flat["grad"].zero_()
             for param, view in zip(group["params"], flat["grad_views"], strict=True):
@@ -103,16 +90,14 @@ class FlatAdam:
         self.n_steps += 1
         t = self.n_steps
         for group, flat in zip(self.param_groups, self._buffers, strict=True):
-            if not flat:
+            if flat is None:
                 continue
             for param, view in zip(group["params"], flat["grad_views"], strict=True):
                 if param.grad is not view:  # replaced by the caller: take its values
                     view.copy_(param.grad if param.grad is not None else 0.0)
                     param.grad = view
             grad, exp_avg, exp_avg_sq = (
-                flat["grad"],
-                flat["exp_avg"],
-                flat["exp_avg_sq"],
+                flat[k] for k in ("grad", "exp_avg", "exp_avg_sq")
             )
             exp_avg.lerp_(grad, 1 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
@@ -148,6 +133,23 @@ def _check_groups(groups):
         if len(ids) < len(params) or ids & seen:
             raise ValueError("FlatAdam: a parameter appears more than once.")
         seen |= ids
+
+
+def _flat_buffers(params):
+    """A group's flat buffers (None for an empty group): the gradient (each
+    parameter's ``.grad`` is a view of it, so autograd accumulates there), both
+    moments and the update (a view of it per parameter), in the parameters' dtype
+    and device."""
+    if not params:
+        return None
+    size = sum(p.numel() for p in params)
+    flat = {
+        name: params[0].new_zeros(size)
+        for name in ("grad", "exp_avg", "exp_avg_sq", "update")
+    }
+    flat["grad_views"] = _views(flat["grad"], params)
+    flat["update_views"] = _views(flat["update"], params)
+    return flat
 
 
 def _views(flat, params):
