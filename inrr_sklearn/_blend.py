@@ -42,12 +42,20 @@ _MIN_WEIGHT = 1e-3
 
 
 # Size limits of the default candidates (their cost on 2 cores, measured with
-# benchmarks/bench_tabular.py --speed-only): KNNImputer compares every pair of rows,
-# so it joins while rows² x columns stays under _KNN_WORK; the forest (15 trees per
+# benchmarks/bench_tabular.py --speed-only and benchmarks/study_wide_tables.py):
+# KNNImputer compares every pair of rows, so it joins while rows² x columns stays
+# under _KNN_WORK (about 1 s a fit); IterativeImputer fits a regression per column
+# and round, so it joins while columns stay under _ITERATIVE_COLUMNS, and above
+# _ITERATIVE_ALL_COLUMNS regresses each column on _ITERATIVE_NEIGHBOURS others (its
+# n_nearest_features) instead of all: on all, each stored BayesianRidge keeps a
+# columns² covariance (2.7 GB a fit at 60 x 300); the forest (15 trees per
 # column and round, each grown on at most _FOREST_ROWS rows) while columns² x rows
 # grown on stays under _FOREST_WORK; DMF gets _DMF_STEP_WORK / entries steps, between
 # 300 and 3000 (a step costs about 12 ns an entry on large tables).
-_KNN_WORK = 5e7
+_KNN_WORK = 3e8
+_ITERATIVE_COLUMNS = 500
+_ITERATIVE_ALL_COLUMNS = 64
+_ITERATIVE_NEIGHBOURS = 30
 _FOREST_ROWS = 1000
 _FOREST_WORK = 1.5e6
 _DMF_STEP_WORK = 3e7
@@ -70,12 +78,20 @@ def default_candidates(random_state=None, shape=(0, 0)):
     ``KNNImputer`` (local averages) and a MissForest-like ``IterativeImputer`` with
     extra trees (it made the blend win 46 instead of 31 of the 72 cells of
     ``benchmarks/bench_tabular.py``). KNN joins while rows² x columns is at most
-    5e7 (about 1,600 rows of 20 columns: its cost grows with the square of the
-    rows); the forest grows each tree on at most 1,000 rows (drawn with
-    replacement on larger tables: 0.375 against 0.371 held-out RMSE on a
-    5,000 x 20 nonlinear table, in a third of the time) and joins while columns² x
-    those rows is at most 1.5e6 (up to 38 columns); DMF gets 3e7 / entries steps,
-    between 300 and 3000, so that a large table costs seconds, not minutes.
+    3e8 (about 3,900 rows of 20 columns or 2,100 of 64; a fit takes about a
+    second there, and its cost grows with the square of the rows). The
+    ``IterativeImputer`` joins up to 500 columns, and above 64 regresses each
+    column on 30 others (``n_nearest_features``): on every other column its
+    memory grows with the cube of the columns (a fit held 2.7 GB at 60 x 300,
+    and the blend ran out of memory), while on 30 the blend kept its error on
+    hidden entries (within 0.002 in column-std units at 100 and 120 columns) in
+    55 % of the time; at 60 x 1,000 it would add 100 s for 2 % less error
+    (``docs/wide_tables.md``). The forest grows each tree on at most
+    1,000 rows (drawn with replacement on larger tables: 0.375 against 0.371
+    held-out RMSE on a 5,000 x 20 nonlinear table, in a third of the time) and
+    joins while columns² x those rows is at most 1.5e6 (up to 38 columns); DMF
+    gets 3e7 / entries steps, between 300 and 3000, so that a large table costs
+    seconds, not minutes.
 
     Their budgets are the blend's, chosen on those 72 cells from cached fold fits
     (1 CPU thread, with the former held-out sets: up to 10): the forest has 15
@@ -109,7 +125,12 @@ def default_candidates(random_state=None, shape=(0, 0)):
         (
             "iterative",
             IterativeImputer(
-                max_iter=20, random_state=random_state, keep_empty_features=True
+                max_iter=20,
+                n_nearest_features=(
+                    _ITERATIVE_NEIGHBOURS if n_cols > _ITERATIVE_ALL_COLUMNS else None
+                ),
+                random_state=random_state,
+                keep_empty_features=True,
             ),
         ),
         ("knn", KNNImputer(keep_empty_features=True)),
@@ -130,6 +151,7 @@ def default_candidates(random_state=None, shape=(0, 0)):
     ]
     too_large = {
         "knn": n_rows**2 * n_cols > _KNN_WORK,
+        "iterative": n_cols > _ITERATIVE_COLUMNS,
         "forest": n_cols**2 * min(n_rows, _FOREST_ROWS) > _FOREST_WORK,
     }
     return [(name, est) for name, est in candidates if not too_large.get(name)]

@@ -136,9 +136,9 @@ def test_max_entries_is_checked(table, max_entries, message):
 
 
 def test_max_entries_names_any_default_candidate():
-    # 2,300 x 10: too many rows for the default KNN candidate, which leaves it out;
+    # 6,000 x 10: too many rows for the default KNN candidate, which leaves it out;
     # its name is still valid (checked before anything is fitted).
-    X = np.random.default_rng(0).normal(size=(2300, 10))
+    X = np.random.default_rng(0).normal(size=(6000, 10))
     X[::7, 3] = np.nan
     assert "knn" not in [name for name, _ in default_candidates(shape=X.shape)]
     with pytest.raises(ValueError, match=r"names \['nope'\], .*'knn'"):
@@ -224,6 +224,34 @@ def test_large_tables_leave_out_the_quadratic_candidates():
     ]  # fmt: skip
     steps = [dict(default_candidates(0, shape=s))["dmf"].max_iter for s in SHAPES]
     assert steps == [3000, 1500, 300]
+
+
+def test_wide_tables_bound_the_iterative_candidate():
+    def names(shape):
+        return [name for name, _ in default_candidates(0, shape=shape)]
+
+    def neighbours(shape):
+        return dict(default_candidates(0, shape=shape))["iterative"].n_nearest_features
+
+    # Each column regressed on every other up to 64 columns, on 30 of them above
+    # (memory grows with the cube of the columns), none past 500 columns.
+    assert neighbours((60, 64)) is None and neighbours((60, 65)) == 30
+    assert "iterative" in names((60, 500)) and "iterative" not in names((60, 501))
+    # KNN while rows² x columns <= 3e8: load_digits' 1,797 x 64 is in.
+    assert "knn" in names((1_797, 64)) and "knn" not in names((4_000, 20))
+
+
+def test_blend_completes_a_table_wider_than_the_iterative_limit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 2)) @ rng.normal(size=(2, 520))
+    X_nan = np.where(rng.random(X.shape) < 0.2, np.nan, X)
+    # DMF left out for speed (3,000 steps on so few entries).
+    blend = BlendImputer(random_state=0, n_jobs=1, max_entries={"dmf": 1})
+    completed = blend.fit_transform(X_nan)
+    assert blend.cv_results_["estimator"] == ["dmf", "softimpute", "knn"]
+    observed = ~np.isnan(X_nan)
+    assert np.array_equal(completed[observed], X_nan[observed])
+    assert not np.isnan(completed).any()
 
 
 SHAPES = [(100, 20), (1_000, 20), (100_000, 50)]
