@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/study_wide_tables.py            # ~40 min on 2 cores
+    python benchmarks/study_wide_tables.py            # ~30 min on 2 cores
     python benchmarks/study_wide_tables.py --seeds 0  # one seed
 
 ``IterativeImputer`` (BayesianRidge) fits one regression per column and round, on
@@ -10,11 +10,12 @@ every other column: its time grows with columns x rounds (about 6 ms of
 scikit-learn's own overhead a regression) and its memory with rounds x columns³ (each
 stored BayesianRidge keeps a columns² covariance). Inside the blend it is fitted four
 times (three held-out sets and the refit), up to 20 rounds each: on a 60 x 300 table
-one fit held 2.7 GB and took two minutes, and the former blend's two worker processes
-were killed for memory (13 GB each) on a 24 GiB machine. The blend's candidate now
-regresses each column on 30 others (``n_nearest_features``, drawn by scikit-learn in
-proportion to their correlation with it) above 64 columns and leaves the blend above
-500; its KNN candidate joins while rows² x columns is at most 3e8 (was 5e7).
+one fit of it alone held 2.7 GB (maximum resident memory) and took 121 s, and the
+former blend's two worker processes were killed for memory (13 GB each) on a 24 GiB
+machine. The blend's candidate now regresses each column on 30 others
+(``n_nearest_features``, drawn by scikit-learn in proportion to their correlation
+with it) above 64 columns and leaves the blend above 500; its KNN candidate joins
+while rows² x columns is at most 3e8 (was 5e7).
 
 Tables with more columns, or more rows x columns, than ``bench_tabular.py``'s (at
 most 33 columns): generated rank-5 tables (noise 0.3) of 60 x 300, 300 x 120, 60 x
@@ -50,7 +51,6 @@ from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from inrr_sklearn import BlendImputer, SoftImputer
 from inrr_sklearn._blend import (
     _ITERATIVE_COLUMNS,
-    _ITERATIVE_NEIGHBOURS,
     default_candidates,
 )
 
@@ -82,22 +82,21 @@ def methods(seed, shape, args):
     n_rows, n_cols = shape
 
     def blend(iterative="default", former_knn=False):
-        candidates = []
-        for name, estimator in default_candidates(seed, shape):
-            if name == "iterative" and iterative is None:
-                estimator.set_params(n_nearest_features=None)
-            if name == "knn" and former_knn and n_rows**2 * n_cols > FORMER_KNN_WORK:
-                continue
-            if name != "iterative" or iterative is not False:
-                candidates.append((name, estimator))
-        if iterative == "any width" and "iterative" not in dict(candidates):
-            iterative_imputer = IterativeImputer(
-                max_iter=20,
-                n_nearest_features=_ITERATIVE_NEIGHBOURS,
-                random_state=seed,
-                keep_empty_features=True,
+        """``BlendImputer`` of the default candidates, its IterativeImputer
+        ``"default"``, on ``"all columns"``, ``"left out"`` or kept at ``"any
+        width"`` (the one of a 500-column table); KNN under the former limit."""
+        candidates = default_candidates(seed, shape)
+        if iterative == "any width":
+            wide = (n_rows, _ITERATIVE_COLUMNS)
+            candidates.insert(
+                2, ("iterative", dict(default_candidates(seed, wide))["iterative"])
             )
-            candidates.insert(2, ("iterative", iterative_imputer))
+        elif iterative == "left out":
+            candidates = [c for c in candidates if c[0] != "iterative"]
+        elif iterative == "all columns":
+            dict(candidates)["iterative"].set_params(n_nearest_features=None)
+        if former_knn and n_rows**2 * n_cols > FORMER_KNN_WORK:
+            candidates = [c for c in candidates if c[0] != "knn"]
         return BlendImputer(candidates, random_state=seed)
 
     wider = n_cols > _ITERATIVE_COLUMNS
@@ -111,10 +110,12 @@ def methods(seed, shape, args):
         ),
         "SoftImpute": SoftImputer(),
         "former BlendImputer()": (
-            blend(None, former_knn=True) if n_cols <= args.all_features_max else None
+            blend("all columns", former_knn=True)
+            if n_cols <= min(args.all_features_max, _ITERATIVE_COLUMNS)
+            else None
         ),
         "BlendImputer()": blend(),
-        "without its iterative candidate": blend(False) if not wider else None,
+        "without its iterative candidate": blend("left out") if not wider else None,
         "with it at any width": blend("any width") if wider else None,
     }
 
@@ -127,7 +128,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else argv
     results = {}  # (table, method) -> list of (rmse, seconds)
-    names = None
+    names = {}  # method names, in order
     for table_name, X in tables().items():
         std = X.std(axis=0)
         std[std == 0] = 1.0  # digits' constant pixels have no hidden error anyway
@@ -135,7 +136,7 @@ def main(argv=None):
             missing = np.random.default_rng(seed).random(X.shape) < 0.2
             X_nan = np.where(missing, np.nan, X)
             found = methods(seed, X.shape, args)
-            names = list(found)
+            names.update(dict.fromkeys(found))
             for name, imputer in found.items():
                 if imputer is None:
                     continue
@@ -159,7 +160,7 @@ def main(argv=None):
         "| table | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
     ]
-    for table_name in tables():
+    for table_name in dict.fromkeys(key[0] for key in results):
         cells = []
         for name in names:
             runs = results.get((table_name, name))

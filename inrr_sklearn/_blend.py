@@ -78,15 +78,15 @@ def default_candidates(random_state=None, shape=(0, 0)):
     ``KNNImputer`` (local averages) and a MissForest-like ``IterativeImputer`` with
     extra trees (it made the blend win 46 instead of 31 of the 72 cells of
     ``benchmarks/bench_tabular.py``). KNN joins while rows² x columns is at most
-    3e8 (about 3,900 rows of 20 columns or 2,100 of 64; a fit takes about a
+    3e8 (about 3,900 rows of 20 columns or 2,200 of 64; a fit takes about a
     second there, and its cost grows with the square of the rows). The
     ``IterativeImputer`` joins up to 500 columns, and above 64 regresses each
     column on 30 others (``n_nearest_features``): on every other column its
     memory grows with the cube of the columns (a fit held 2.7 GB at 60 x 300,
     and the blend ran out of memory), while on 30 the blend kept its error on
     hidden entries (within 0.002 in column-std units at 100 and 120 columns) in
-    55 % of the time; at 60 x 1,000 it would add 100 s for 2 % less error
-    (``docs/wide_tables.md``). The forest grows each tree on at most
+    55 % of the time; at 60 x 1,000 it would add 100 s for 2 % less error,
+    within the spread of the seeds (``docs/wide_tables.md``). The forest grows each tree on at most
     1,000 rows (drawn with replacement on larger tables: 0.375 against 0.371
     held-out RMSE on a 5,000 x 20 nonlinear table, in a third of the time) and
     joins while columns² x those rows is at most 1.5e6 (up to 38 columns); DMF

@@ -239,6 +239,7 @@ def test_wide_tables_bound_the_iterative_candidate():
     assert "iterative" in names((60, 500)) and "iterative" not in names((60, 501))
     # KNN while rows² x columns <= 3e8: load_digits' 1,797 x 64 is in.
     assert "knn" in names((1_797, 64)) and "knn" not in names((4_000, 20))
+    assert "knn" in names((1_000, 300)) and "knn" not in names((1_001, 300))
 
 
 def test_blend_completes_a_table_wider_than_the_iterative_limit():
