@@ -86,12 +86,12 @@ def default_candidates(random_state=None, shape=(0, 0)):
     and the blend ran out of memory), while on 30 the blend kept its error on
     hidden entries (within 0.002 in column-std units at 100 and 120 columns) in
     55 % of the time; at 60 x 1,000 it would add 100 s for 2 % less error,
-    within the spread of the seeds (``docs/wide_tables.md``). The forest grows each tree on at most
-    1,000 rows (drawn with replacement on larger tables: 0.375 against 0.371
-    held-out RMSE on a 5,000 x 20 nonlinear table, in a third of the time) and
-    joins while columns² x those rows is at most 1.5e6 (up to 38 columns); DMF
-    gets 3e7 / entries steps, between 300 and 3000, so that a large table costs
-    seconds, not minutes.
+    within the spread of the seeds (``docs/wide_tables.md``). The forest grows
+    each tree on at most 1,000 rows (drawn with replacement on larger tables:
+    0.375 against 0.371 held-out RMSE on a 5,000 x 20 nonlinear table, in a third
+    of the time) and joins while columns² x those rows is at most 1.5e6 (up to 38
+    columns); DMF gets 3e7 / entries steps, between 300 and 3000, so that a large
+    table costs seconds, not minutes.
 
     Their budgets are the blend's, chosen on those 72 cells from cached fold fits
     (1 CPU thread, with the former held-out sets: up to 10): the forest has 15
