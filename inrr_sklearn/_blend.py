@@ -44,10 +44,10 @@ _MIN_WEIGHT = 1e-3
 # Size limits of the default candidates (their cost on 2 cores, measured with
 # benchmarks/bench_tabular.py --speed-only and benchmarks/study_wide_tables.py):
 # KNNImputer compares every pair of rows, so it joins while rows² x columns stays
-# under _KNN_WORK (0.56 s a fit at 1,797 x 64); IterativeImputer fits a regression per column
-# and round, so it joins while columns stay under _ITERATIVE_COLUMNS, and above
-# _ITERATIVE_ALL_COLUMNS regresses each column on _ITERATIVE_NEIGHBOURS others (its
-# n_nearest_features) instead of all: on all, each stored BayesianRidge keeps a
+# under _KNN_WORK (0.56 s a fit at 1,797 x 64); IterativeImputer fits a regression
+# per column and round, so it joins while columns stay under _ITERATIVE_COLUMNS, and
+# above _ITERATIVE_ALL_COLUMNS regresses each column on _ITERATIVE_NEIGHBOURS others
+# (its n_nearest_features) instead of all: on all, each stored BayesianRidge keeps a
 # columns² covariance (2.7 GB a fit at 60 x 300); the forest (15 trees per
 # column and round, each grown on at most _FOREST_ROWS rows) while columns² x rows
 # grown on stays under _FOREST_WORK; DMF gets _DMF_STEP_WORK / entries steps, between
