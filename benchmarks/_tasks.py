@@ -1,9 +1,11 @@
-"""Shared by the benchmark scripts: run their cases in worker processes."""
+"""Shared by the benchmark scripts: run their cases in worker processes, time and
+score their fits."""
 
 import os
 import time
 import warnings
 
+import numpy as np
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 
@@ -51,6 +53,15 @@ def command_line(script, argv, hidden=()):
             shown.append(arg)
         skip = arg in hidden
     return " ".join([f"python benchmarks/{script}", *shown])
+
+
+def missing_rmse(completed, X, missing):
+    """RMSE on the ``missing`` entries in units of each column's std in the complete
+    ``X`` (a constant column in its own units: its std counts as 1)."""
+    std = X.std(axis=0)
+    std[std == 0] = 1.0
+    err = ((completed - X) / std)[missing]
+    return float(np.sqrt(np.mean(err**2)))
 
 
 def timed_fit_transform(imputer, X):

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _tasks import command_line
+from _tasks import command_line, missing_rmse
 from bench_tabular import PEERS, datasets, methods, missing_patterns, ordered_tables
 from joblib import Parallel, delayed
 from sklearn.base import clone
@@ -81,12 +81,6 @@ def blend_seeding():
     ``BlendImputer(random_state=0)`` draws them."""
     rng = check_random_state(0)
     return rng.randint(np.iinfo(np.int32).max), rng
-
-
-def missing_rmse(completed, X, missing):
-    """RMSE on the hidden entries in units of each column's (complete) std."""
-    err = ((completed - X) / X.std(axis=0))[missing]
-    return float(np.sqrt(np.mean(err**2)))
 
 
 def timed(imputer, X):

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 import torch
+from _tasks import missing_rmse
 from bench_tabular import datasets, missing_patterns
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.manifold import SpectralEmbedding
@@ -113,17 +114,13 @@ def coordinates_study():
                 out = DMFImputer(
                     reg=make_reg(X_nan), random_state=seed, device="cpu"
                 ).fit_transform(X_nan)
-                scores[variant].append(rmse(out, X, missing))
+                scores[variant].append(missing_rmse(out, X, missing))
         for variant, values in scores.items():
             print(
                 f"{name:9s} {variant:32s} {np.mean(values):.3f}  ("
                 + ", ".join(f"{v:.3f}" for v in values) + ")",
                 flush=True,
             )  # fmt: skip
-
-
-def rmse(completed, X, missing):
-    return np.sqrt(np.mean((((completed - X) / X.std(0))[missing]) ** 2))
 
 
 def main():
@@ -142,7 +139,9 @@ def main():
                     random_state=0,
                     device="cpu",
                 ).fit_transform(X_nan)
-                cells.append(f"a={alpha} es={int(early)}: {rmse(out, X, missing):.3f}")
+                cells.append(
+                    f"a={alpha} es={int(early)}: {missing_rmse(out, X, missing):.3f}"
+                )
         for order in ("rows", "both"):
             rows = spectral_order(X_nan, 0)
             cols = (
@@ -153,7 +152,7 @@ def main():
             ).fit_transform(X_nan[np.ix_(rows, cols)])
             back = np.empty_like(out)
             back[np.ix_(rows, cols)] = out
-            cells.append(f"ordered {order} a=1: {rmse(back, X, missing):.3f}")
+            cells.append(f"ordered {order} a=1: {missing_rmse(back, X, missing):.3f}")
         print(name, " | ".join(cells), flush=True)
 
 
