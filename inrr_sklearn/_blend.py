@@ -284,6 +284,19 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         above 50,000 pixels, where the refined fill alone scored a few hundredths
         of a dB below the three-candidate blend on average, in a thirteenth of its
         time or less.
+    standardize : bool, default=True
+        The candidates see each column standardised by the mean and standard
+        deviation of its observed entries, and their completions are mapped back,
+        so that the blend does not depend on the columns' units or offsets. Two
+        default candidates do: ``KNNImputer``'s distances are dominated by the
+        columns in the largest units, and ``IterativeImputer`` stops when a round
+        changes the imputations by less than ``tol`` times the largest absolute
+        value, so a column of large values (years, prices in cents) ends it after
+        a round. On a rank-3 table whose columns were shifted by 1e8 the blend's
+        error on the hidden entries went from 0.195 to 0.142 in column-std units
+        (``docs/blend_scaling.md``). ``False`` hands them the table as given
+        (:func:`~inrr_sklearn.image_imputer` does: its candidates scale the whole
+        image themselves).
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
     n_jobs : int or None, default=-1
@@ -360,6 +373,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         "average_fits": [list, None],
         "refit": ["boolean", StrOptions({"warm"})],
         "max_entries": [dict, None],
+        "standardize": ["boolean"],
         "random_state": ["random_state"],
         "n_jobs": N_JOBS_CONSTRAINT,
     }
@@ -374,6 +388,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         average_fits=None,
         refit=True,
         max_entries=None,
+        standardize=True,
         random_state=None,
         n_jobs=-1,
         missing_values=np.nan,
@@ -392,6 +407,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         self.average_fits = average_fits
         self.refit = refit
         self.max_entries = max_entries
+        self.standardize = standardize
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -402,17 +418,24 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         columns (the output drops them): any scikit-learn imputer at its defaults
         can then be a candidate.
         """
-        self._candidate_columns = np.ones(X.shape[1], dtype=bool)
+        columns = np.ones(X.shape[1], dtype=bool)
         if not self.keep_empty_features:
-            self._candidate_columns = observed.any(axis=0)
+            columns = observed.any(axis=0)
+        self._candidate_columns = columns
+        X_seen = np.where(observed, X, np.nan)[:, columns].astype(np.float64)
+        # (mean, std) of the candidates' columns; (0, 1) keeps the values exactly.
+        self._moments = (0.0, 1.0)
+        if self.standardize:
+            self._moments = column_moments(X_seen, observed[:, columns])
+        mean, std = self._moments
         completion = np.full(X.shape, np.nan)
-        completion[:, self._candidate_columns] = self._fit_candidates(
-            X[:, self._candidate_columns], observed[:, self._candidate_columns]
-        )
+        scaled = self._fit_candidates((X_seen - mean) / std, observed[:, columns])
+        completion[:, columns] = scaled * std + mean
         return completion
 
     def _fit_candidates(self, X, observed):
-        X = np.where(observed, X, np.nan).astype(np.float64)  # NaN = missing, ours
+        """Fit and weigh the candidates on X (NaN = missing, float64, standardised
+        when ``standardize``); return the blended completion, in X's units."""
         rng = check_random_state(self.random_state)
         candidates = self.estimators
         if candidates is None:
@@ -594,13 +617,16 @@ class BlendImputer(_BaseImputer, _BaseComposition):
     def _complete_new(self, X, observed):
         """Each weighted candidate's ``transform`` of X (NaN = missing), blended."""
         columns = self._candidate_columns
+        mean, std = self._moments
         X_seen = np.where(observed, X, np.nan)[:, columns].astype(np.float64)
-        completion = np.full(X.shape, np.nan)
-        completion[:, columns] = 0.0
+        X_seen = (X_seen - mean) / std
+        scaled = np.zeros(X_seen.shape)
         for name, est in self.estimators_.items():
             part = np.asarray(est.transform(X_seen.copy()), dtype=np.float64)
             _check_candidate_shape(name, part, X_seen)
-            completion[:, columns] += self.weights_[name] * part
+            scaled += self.weights_[name] * part
+        completion = np.full(X.shape, np.nan)
+        completion[:, columns] = scaled * std + mean
         return completion
 
 

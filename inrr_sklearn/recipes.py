@@ -173,6 +173,7 @@ def image_imputer(method="blend", *, n_channels=1, **params):
             candidates,
             max_entries={BLEND_MODEL: max_entries, "biharmonic": max_entries},
             holdout="mask",
+            standardize=False,  # the candidates scale the whole image themselves
             keep_empty_features=True,  # an all-missing column of an image is a hole
             n_splits=1,
             average_fits=[BLEND_MODEL],

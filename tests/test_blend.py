@@ -68,20 +68,83 @@ def test_new_rows_are_blended_with_the_same_weights(table):
     _, X_nan, _ = table
     imp = _fast().fit(X_nan[:40])
     new = X_nan[40:]
+    # The candidates work on columns standardised by the fitted observed entries.
+    mean, std = np.nanmean(X_nan[:40], axis=0), np.nanstd(X_nan[:40], axis=0)
     expected = sum(
-        w * imp.estimators_[name].transform(new) for name, w in imp.weights_.items()
+        w * imp.estimators_[name].transform((new - mean) / std)
+        for name, w in imp.weights_.items()
     )
+    expected = expected * std + mean
     assert_allclose(imp.transform(new), np.where(np.isnan(new), expected, new))
+    raw = _fast(standardize=False).fit(X_nan[:40])
+    expected = sum(
+        w * raw.estimators_[name].transform(new) for name, w in raw.weights_.items()
+    )
+    assert_allclose(raw.transform(new), np.where(np.isnan(new), expected, new))
 
 
-def test_nested_parameters_and_clone(table):
-    imp = _fast()
-    params = imp.get_params()
-    assert params["dmf__rank"] is None and params["knn__n_neighbors"] == 5
-    imp.set_params(knn__n_neighbors=3, holdout_fraction=0.2)
-    assert imp.get_params()["knn__n_neighbors"] == 3
-    assert clone(imp).get_params()["holdout_fraction"] == 0.2
-    assert "estimators" in BlendImputer().get_params()
+class _Recorder(SimpleImputer):
+    """A mean imputer that keeps the matrices it was fitted on."""
+
+    seen = []
+
+    def fit(self, X, y=None):
+        type(self).seen.append(np.array(X, dtype=float))
+        return super().fit(X, y)
+
+
+def test_candidates_see_standardised_columns_unless_told_otherwise(table):
+    _, X_nan, _ = table
+    X_units = X_nan * [1e6, 1.0, 1e-3, 1.0, 1.0] + [0.0, 1e8, 0.0, -5.0, 0.0]
+    for standardize in (True, False):
+        _Recorder.seen = []
+        BlendImputer(
+            [("mean", _Recorder()), ("knn", KNNImputer())],
+            standardize=standardize, n_jobs=1, random_state=0,
+        ).fit(X_units)  # fmt: skip
+        expected = X_units
+        if standardize:
+            mean, std = np.nanmean(X_units, axis=0), np.nanstd(X_units, axis=0)
+            expected = (X_units - mean) / std
+        assert len(_Recorder.seen) >= 2  # held-out fits (and the refit)
+        for seen in _Recorder.seen:
+            shown = ~np.isnan(seen)
+            assert shown.sum() >= 0.8 * (~np.isnan(X_units)).sum()
+            if standardize:
+                assert_allclose(seen[shown], expected[shown], rtol=1e-12, atol=1e-12)
+            else:
+                assert_array_equal(seen[shown], X_units[shown])
+
+
+def test_blend_does_not_depend_on_the_columns_units(table):
+    """Rescaling or shifting a column rescales or shifts its completion (fitted and
+    new rows), with candidates whose own error depends on units."""
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    X, X_nan, missing = table
+    scale = np.array([1e6, 1.0, 1e-3, 1.0, 1.0])
+    offset = np.array([0.0, 1e8, 0.0, -5.0, 0.0])
+
+    def blend(**kwargs):
+        candidates = [("knn", KNNImputer()), ("iterative", IterativeImputer())]
+        return BlendImputer(candidates, n_jobs=1, random_state=0, **kwargs)
+
+    reference = blend().fit(X_nan[:40])
+    moved = blend().fit(X_nan[:40] * scale + offset)
+    for rows in (X_nan[:40], X_nan[40:]):
+        back = (moved.transform(rows * scale + offset) - offset) / scale
+        assert_allclose(back, reference.transform(rows), rtol=1e-6, atol=1e-6)
+    assert_allclose(
+        moved.cv_results_["heldout_rmse"], reference.cv_results_["heldout_rmse"]
+    )
+
+    def error(imputer):
+        completed = imputer.fit_transform(X_nan * scale + offset)
+        return np.sqrt(np.mean(((completed - offset) / scale - X)[missing] ** 2))
+
+    # As given, the same candidates complete the moved table worse.
+    assert error(blend()) < 0.8 * error(blend(standardize=False))
 
 
 def test_tiny_tables_fall_back_to_equal_weights():
@@ -114,7 +177,8 @@ def test_max_entries_leaves_candidates_out_of_large_inputs(table, monkeypatch):
     assert results["estimator"] == ["dmf", "knn", "mean"]
     assert results["weight"] == [0.0, 0.0, 1.0]
     assert np.isnan(results["heldout_rmse"]).all() and np.isnan(imp.heldout_rmse_)
-    assert_array_equal(imp.transform(X_nan), SimpleImputer().fit_transform(X_nan))
+    # (column means, through the standardised columns and back)
+    assert_allclose(imp.transform(X_nan), SimpleImputer().fit_transform(X_nan))
     # A blend given one candidate still measures it on held-out entries.
     alone = BlendImputer([("mean", SimpleImputer())], random_state=0).fit(X_nan)
     assert hides and np.isfinite(alone.heldout_rmse_)
@@ -283,7 +347,12 @@ def test_mask_holdout_in_blend(table):
 def test_average_fits_averages_the_refit_with_the_held_out_fits(table):
     _, X_nan, missing = table
     dmf = DMFImputer(**{**FAST_DMF, "max_iter": 100, "learning_rate_init": 1e-2})
-    imp = BlendImputer([("dmf", dmf)], average_fits=["dmf"], n_splits=3, random_state=0)
+    # In the table's own units (standardize=False), as image_imputer() uses it, so
+    # that the held-out fits can be redone by hand.
+    imp = BlendImputer(
+        [("dmf", dmf)], average_fits=["dmf"], n_splits=3, standardize=False,
+        random_state=0,
+    )  # fmt: skip
     imp.fit(X_nan)
     folds = imp._hide(~missing, np.random.RandomState(0), X_nan)
     held_out = [clone(dmf).fit_transform(np.where(h, np.nan, X_nan)) for h in folds]
@@ -305,7 +374,10 @@ def test_warm_refit_continues_the_held_out_fit(table):
         early_stopping=False, random_state=0,
     )  # fmt: skip
     candidates = [("inr", inr), ("mean", SimpleImputer())]
-    imp = BlendImputer(candidates, refit="warm", n_splits=1, n_jobs=1, random_state=0)
+    imp = BlendImputer(
+        candidates, refit="warm", n_splits=1, standardize=False, n_jobs=1,
+        random_state=0,
+    )  # fmt: skip
     completed = imp.fit_transform(X_nan)
     refitted = imp.estimators_["inr"]
     assert refitted.n_iter_ == 7  # refit_max_iter steps, not max_iter
