@@ -1,11 +1,12 @@
 """Does the blend depend on the columns' units? BlendImputer() on each table as given
 against on the table standardised column by column (mean and std of the observed
 entries, the completion mapped back), on every cell of bench_tabular.py, and on its
-tables with one column rescaled or shifted.
+unordered tables with one column rescaled and one shifted, or every column shifted by
+1e8.
 
 Usage::
 
-    python benchmarks/study_blend_scaling.py           # 132 cells, about 20 minutes
+    python benchmarks/study_blend_scaling.py           # 228 cells, about 30 minutes
     python benchmarks/study_blend_scaling.py --quick   # MCAR 30 %, seed 0
 
 ``Blend std`` is ``BlendImputer()``, which standardises the columns for its candidates
@@ -63,6 +64,11 @@ def distorted(tables):
         X[:, 1] += 1e3 * X[:, 1].std() + 1e3
         out[f"{name} (rescaled)"] = X
     return out
+
+
+def shifted(tables):
+    """Each table with every column shifted by 1e8 (values such as timestamps)."""
+    return {f"{name} (+1e8)": X + 1e8 for name, X in tables.items()}
 
 
 def run(tables, quick):
@@ -140,6 +146,10 @@ def main():
         "## The unordered tables, first column x 1e6, second shifted by 1,000 stds",
         "",
         *run(distorted(unordered), args.quick),
+        "",
+        "## The unordered tables, every column shifted by 1e8",
+        "",
+        *run(shifted(unordered), args.quick),
         "",
         f"Total {time.perf_counter() - start:.0f} s.",
     ]

@@ -288,15 +288,14 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         The candidates see each column standardised by the mean and standard
         deviation of its observed entries, and their completions are mapped back,
         so that the blend does not depend on the columns' units or offsets. Two
-        default candidates do: ``KNNImputer``'s distances are dominated by the
+        default candidates would: ``KNNImputer``'s distances are dominated by the
         columns in the largest units, and ``IterativeImputer`` stops when a round
         changes the imputations by less than ``tol`` times the largest absolute
-        value, so a column of large values (years, prices in cents) ends it after
-        a round. On a rank-3 table whose columns were shifted by 1e8 the blend's
-        error on the hidden entries went from 0.195 to 0.142 in column-std units
-        (``docs/blend_scaling.md``). ``False`` hands them the table as given
+        value, so a column of large values (timestamps, prices in cents) ends it
+        after a round or two. The fitted ``estimators_`` then take and return
+        standardised values. ``False`` hands the candidates the table as given
         (:func:`~inrr_sklearn.image_imputer` does: its candidates scale the whole
-        image themselves).
+        image themselves). Measured in ``docs/blend_scaling.md``.
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
     n_jobs : int or None, default=-1
@@ -313,7 +312,8 @@ class BlendImputer(_BaseImputer, _BaseComposition):
     ----------
     estimators_ : dict of str to imputer
         The candidates with a weight of at least 0.001, refitted on all observed
-        entries (without refit: as fitted without the held-out entries).
+        entries (without refit: as fitted without the held-out entries); with
+        ``standardize``, on the standardised columns.
     weights_ : dict of str to float
         Their weights (summing to one).
     cv_results_ : dict of str to list
@@ -345,7 +345,10 @@ class BlendImputer(_BaseImputer, _BaseComposition):
     matrix returns the fitted completion; other rows are completed by each
     candidate's own ``transform`` and blended with the same weights. The candidates
     see NaN where an entry is missing (whatever ``missing_values`` is), each on its
-    own copy of the table. Observed entries are returned unchanged.
+    own copy of the table, with each column standardised (``standardize``) as
+    :math:`(X_{ij} - \\mu_j) / \\sigma_j` by its observed entries' mean and
+    standard deviation, their completions mapped back. Observed entries are
+    returned unchanged.
 
     See Also
     --------
