@@ -234,7 +234,8 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         best peer +38.7 % instead of +33.1 %, linnerud's 20 x 3 table). The
         former rule had been chosen with the candidates of that time, on the 72
         unordered cells alone (46 cells with 3 sets, 50 with it); with today's
-        cheaper candidates 3 sets win 56 of those 72.
+        cheaper candidates 3 sets won 56 of those 72 (51 since the columns are
+        standardised for the candidates, ``standardize``).
     holdout : {"matched", "random", "mask"}, default="matched"
         Shape of the held-out sets. ``"matched"``: drawn to look like the missing
         entries, more where a column misses more, and leaning to the values a
@@ -293,9 +294,11 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         changes the imputations by less than ``tol`` times the largest absolute
         value, so a column of large values (timestamps, prices in cents) ends it
         after a round or two. The fitted ``estimators_`` then take and return
-        standardised values. ``False`` hands the candidates the table as given
-        (:func:`~inrr_sklearn.image_imputer` does: its candidates scale the whole
-        image themselves). Measured in ``docs/blend_scaling.md``.
+        standardised values. ``False`` hands the candidates the table as given:
+        pass it for an image or any matrix whose columns share one unit
+        (:func:`~inrr_sklearn.image_imputer` does), where scaling each column
+        apart would put steps between neighbouring columns. Measured in
+        ``docs/blend_scaling.md``.
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.
     n_jobs : int or None, default=-1

@@ -173,7 +173,7 @@ def image_imputer(method="blend", *, n_channels=1, **params):
             candidates,
             max_entries={BLEND_MODEL: max_entries, "biharmonic": max_entries},
             holdout="mask",
-            standardize=False,  # the candidates scale the whole image themselves
+            standardize=False,  # one unit: scaling each column apart would add steps
             keep_empty_features=True,  # an all-missing column of an image is a hole
             n_splits=1,
             average_fits=[BLEND_MODEL],

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.impute import KNNImputer, SimpleImputer
 
-from inrr_sklearn import BlendImputer, DMFImputer
+from inrr_sklearn import BlendImputer, DMFImputer, image_imputer
 from inrr_sklearn._blend import _convex_least_squares, default_candidates
 from tests.conftest import FAST_DMF
 
@@ -145,6 +145,19 @@ def test_blend_does_not_depend_on_the_columns_units(table):
 
     # As given, the same candidates complete the moved table worse.
     assert error(blend()) < 0.8 * error(blend(standardize=False))
+
+
+def test_nested_parameters_and_clone(table):
+    imp = _fast()
+    params = imp.get_params()
+    assert params["dmf__rank"] is None and params["knn__n_neighbors"] == 5
+    imp.set_params(knn__n_neighbors=3, holdout_fraction=0.2)
+    assert imp.get_params()["knn__n_neighbors"] == 3
+    assert clone(imp).get_params()["holdout_fraction"] == 0.2
+    assert "estimators" in BlendImputer().get_params()
+    assert BlendImputer().get_params()["standardize"] is True
+    # An image is one unit: image_imputer() hands its candidates the pixels as given.
+    assert image_imputer().get_params()["standardize"] is False
 
 
 def test_tiny_tables_fall_back_to_equal_weights():
@@ -344,20 +357,29 @@ def test_mask_holdout_in_blend(table):
     assert _fast(holdout="mask").fit(X).cv_results_  # nothing missing: random draw
 
 
-def test_average_fits_averages_the_refit_with_the_held_out_fits(table):
+def _standardised(imputer, X_nan):
+    """The table a fitted blend's candidates saw, and the map back to its units
+    (its own moments, bit for bit; test_candidates_see_standardised_columns checks
+    them against the observed entries' mean and std)."""
+    mean, std = imputer._moments
+    return (X_nan - mean) / std, lambda Z: Z * std + mean
+
+
+@pytest.mark.parametrize("standardize", [True, False])
+def test_average_fits_averages_the_refit_with_the_held_out_fits(table, standardize):
     _, X_nan, missing = table
     dmf = DMFImputer(**{**FAST_DMF, "max_iter": 100, "learning_rate_init": 1e-2})
-    # In the table's own units (standardize=False), as image_imputer() uses it, so
-    # that the held-out fits can be redone by hand.
     imp = BlendImputer(
-        [("dmf", dmf)], average_fits=["dmf"], n_splits=3, standardize=False,
+        [("dmf", dmf)], average_fits=["dmf"], n_splits=3, standardize=standardize,
         random_state=0,
     )  # fmt: skip
     imp.fit(X_nan)
-    folds = imp._hide(~missing, np.random.RandomState(0), X_nan)
-    held_out = [clone(dmf).fit_transform(np.where(h, np.nan, X_nan)) for h in folds]
-    refit = imp.estimators_["dmf"].transform(X_nan)
-    expected = np.mean([refit, *held_out], axis=0)
+    Z, back = _standardised(imp, X_nan)
+    folds = imp._hide(~missing, np.random.RandomState(0), Z)
+    held_out = [clone(dmf).fit_transform(np.where(h, np.nan, Z)) for h in folds]
+    refit = imp.estimators_["dmf"].transform(Z)
+    expected = back(np.mean([refit, *held_out], axis=0))
+    refit = back(refit)
     assert len(folds) == 3
     assert_allclose(imp.transform(X_nan)[missing], expected[missing])
     assert not np.allclose(imp.transform(X_nan)[missing], refit[missing])
@@ -365,7 +387,8 @@ def test_average_fits_averages_the_refit_with_the_held_out_fits(table):
         BlendImputer([("dmf", dmf)], average_fits=["inr"]).fit(X_nan)
 
 
-def test_warm_refit_continues_the_held_out_fit(table):
+@pytest.mark.parametrize("standardize", [True, False])
+def test_warm_refit_continues_the_held_out_fit(table, standardize):
     from inrr_sklearn import INRImputer
 
     _, X_nan, missing = table
@@ -375,7 +398,7 @@ def test_warm_refit_continues_the_held_out_fit(table):
     )  # fmt: skip
     candidates = [("inr", inr), ("mean", SimpleImputer())]
     imp = BlendImputer(
-        candidates, refit="warm", n_splits=1, standardize=False, n_jobs=1,
+        candidates, refit="warm", n_splits=1, standardize=standardize, n_jobs=1,
         random_state=0,
     )  # fmt: skip
     completed = imp.fit_transform(X_nan)
@@ -383,10 +406,13 @@ def test_warm_refit_continues_the_held_out_fit(table):
     assert refitted.n_iter_ == 7  # refit_max_iter steps, not max_iter
     assert (refitted.max_iter, refitted.warm_start) == (30, False)  # as configured
     # The same as continuing the held-out fit by hand.
-    (hidden,) = imp._hide(~missing, np.random.RandomState(0), X_nan)
-    by_hand = clone(inr).fit(np.where(hidden, np.nan, X_nan))
+    Z, _ = _standardised(imp, X_nan)
+    (hidden,) = imp._hide(~missing, np.random.RandomState(0), Z)
+    by_hand = clone(inr).fit(np.where(hidden, np.nan, Z))
     by_hand.set_params(warm_start=True, max_iter=7)
-    assert_allclose(by_hand.fit_transform(X_nan), refitted.transform(X_nan))
-    # A candidate that cannot continue a fit is refitted from scratch.
-    assert_allclose(imp.estimators_["mean"].statistics_, np.nanmean(X_nan, axis=0))
+    assert_allclose(by_hand.fit_transform(Z), refitted.transform(Z))
+    # A candidate that cannot continue a fit is refitted from scratch (on the
+    # standardised table the mean is left out: weight below 0.001).
+    if not standardize:
+        assert_allclose(imp.estimators_["mean"].statistics_, np.nanmean(Z, axis=0))
     assert not np.isnan(completed).any()
