@@ -590,6 +590,13 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             random_state=rng,
         )
 
+    def __setstate__(self, state):
+        # A pickle from before ``standardize`` gave its candidates the table as given.
+        state.setdefault("standardize", False)
+        if "_candidate_columns" in state:
+            state.setdefault("_moments", (0.0, 1.0))
+        super().__setstate__(state)
+
     def get_params(self, deep=True):
         """Parameters, with the candidates' as ``<name>__<param>`` when ``deep``.
 

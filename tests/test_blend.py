@@ -416,3 +416,18 @@ def test_warm_refit_continues_the_held_out_fit(table, standardize):
     if not standardize:
         assert_allclose(imp.estimators_["mean"].statistics_, np.nanmean(Z, axis=0))
     assert not np.isnan(completed).any()
+
+
+def test_a_pickle_from_before_standardize_completes_as_it_did(table):
+    import pickle
+
+    _, X_nan, _ = table
+    old = _fast(standardize=False).fit(X_nan[:40])
+    state = old.__getstate__()
+    del state["standardize"], state["_moments"]
+    loaded = BlendImputer.__new__(BlendImputer)
+    loaded.__setstate__(state)
+    assert loaded.get_params()["standardize"] is False
+    assert_array_equal(loaded.transform(X_nan[40:]), old.transform(X_nan[40:]))
+    assert clone(loaded).get_params()["standardize"] is False
+    assert pickle.loads(pickle.dumps(loaded)).standardize is False
