@@ -6,7 +6,7 @@ unordered tables with one column rescaled and one shifted, or every column shift
 
 Usage::
 
-    python benchmarks/study_blend_scaling.py           # 276 cells, about 35 minutes
+    python benchmarks/study_blend_scaling.py           # 276 cells, about 15 minutes
     python benchmarks/study_blend_scaling.py --quick   # MCAR 30 %, seed 0
 
 ``Blend std`` is ``BlendImputer()``, which standardises the columns for its candidates
