@@ -428,15 +428,30 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         if not self.keep_empty_features:
             columns = observed.any(axis=0)
         self._candidate_columns = columns
-        X_seen = np.where(observed, X, np.nan)[:, columns].astype(np.float64)
         # (mean, std) of the candidates' columns; (0, 1) keeps the values exactly.
         self._moments = (0.0, 1.0)
         if self.standardize:
-            self._moments = column_moments(X_seen, observed[:, columns])
+            self._moments = column_moments(
+                np.where(observed, X, np.nan)[:, columns], observed[:, columns]
+            )
+        scaled = self._fit_candidates(
+            self._to_candidates(X, observed), observed[:, columns]
+        )
+        return self._from_candidates(scaled, X.shape)
+
+    def _to_candidates(self, X, observed):
+        """The table the candidates see: the candidate columns, NaN where missing,
+        float64, standardised by the fitted moments."""
         mean, std = self._moments
-        completion = np.full(X.shape, np.nan)
-        scaled = self._fit_candidates((X_seen - mean) / std, observed[:, columns])
-        completion[:, columns] = scaled * std + mean
+        X_seen = np.where(observed, X, np.nan)[:, self._candidate_columns]
+        return (X_seen.astype(np.float64) - mean) / std
+
+    def _from_candidates(self, scaled, shape):
+        """A completion of the candidates' table back in the input's units and
+        columns (NaN in the columns they did not see)."""
+        mean, std = self._moments
+        completion = np.full(shape, np.nan)
+        completion[:, self._candidate_columns] = scaled * std + mean
         return completion
 
     def _fit_candidates(self, X, observed):
@@ -629,18 +644,13 @@ class BlendImputer(_BaseImputer, _BaseComposition):
 
     def _complete_new(self, X, observed):
         """Each weighted candidate's ``transform`` of X (NaN = missing), blended."""
-        columns = self._candidate_columns
-        mean, std = self._moments
-        X_seen = np.where(observed, X, np.nan)[:, columns].astype(np.float64)
-        X_seen = (X_seen - mean) / std
+        X_seen = self._to_candidates(X, observed)
         scaled = np.zeros(X_seen.shape)
         for name, est in self.estimators_.items():
             part = np.asarray(est.transform(X_seen.copy()), dtype=np.float64)
             _check_candidate_shape(name, part, X_seen)
             scaled += self.weights_[name] * part
-        completion = np.full(X.shape, np.nan)
-        completion[:, columns] = scaled * std + mean
-        return completion
+        return self._from_candidates(scaled, X.shape)
 
 
 def _convex_least_squares(P, y, penalty=1e3):
