@@ -38,7 +38,7 @@ from sklearn.utils import check_random_state
 
 from inrr_sklearn import InpaintImputer, image_imputer
 from inrr_sklearn._blend import _MIN_WEIGHT, _convex_least_squares
-from inrr_sklearn._scaling import column_moments
+from inrr_sklearn._scaling import fit_scaling
 from inrr_sklearn.image import image_scores, load_image
 from inrr_sklearn.masks import make_mask
 from inrr_sklearn.model_selection import split_observed
@@ -100,7 +100,7 @@ def _fits(image_name, mask_name, seed, size, cache, threads):
         "ns": InpaintImputer("ns"),
         "telea": InpaintImputer("telea"),
     }
-    _, std = column_moments(X, observed)
+    std = fit_scaling(X, observed, "standard", empty="zero").span[0]
     X_held = np.where(hidden, np.nan, X)
     result = {"truth": truth, "observed": observed, "hidden": hidden}
     for name, estimator in candidates.items():

@@ -29,7 +29,7 @@ from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer, KNNImputer
 
 from inrr_sklearn import BlendImputer
-from inrr_sklearn._scaling import column_moments
+from inrr_sklearn._scaling import fit_scaling
 
 METHODS = {
     "KNN": lambda: KNNImputer(),
@@ -43,9 +43,9 @@ def standardised(make):
 
     def fit_transform(X_nan):
         observed = ~np.isnan(X_nan)
-        mean, std = column_moments(X_nan, observed)
-        completed, seconds = timed_fit_transform(make(), (X_nan - mean) / std)
-        return np.where(observed, X_nan, completed * std + mean), seconds
+        scaling = fit_scaling(X_nan, observed, "standard", empty="zero")
+        completed, seconds = timed_fit_transform(make(), scaling.to_scaled(X_nan))
+        return np.where(observed, X_nan, scaling.from_scaled(completed)), seconds
 
     return fit_transform
 

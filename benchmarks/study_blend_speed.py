@@ -49,7 +49,7 @@ from inrr_sklearn._blend import (
     _quiet_fit_transform,
     default_candidates,
 )
-from inrr_sklearn._scaling import column_moments
+from inrr_sklearn._scaling import fit_scaling
 
 SEEDS = (0, 1, 2)
 PATTERNS = ("MCAR 10%", "MCAR 30%", "MCAR 50%", "MNAR")
@@ -116,7 +116,7 @@ def fit_cell(X, missing):
         for peer in PEERS:
             completed, seconds = timed(methods()[peer](), X_nan)
             peers[peer] = (missing_rmse(completed, X, missing), seconds)
-    _, std_seen = column_moments(X_nan, observed)
+    std_seen = fit_scaling(X_nan, observed, "standard", empty="zero").span[0]
     return {
         "folds": folds,
         "fits": fits,

@@ -27,7 +27,7 @@ from sklearn.utils import check_random_state
 
 from inrr_sklearn._base import _BaseImputer, document_contract
 from inrr_sklearn._dmf import DMFImputer
-from inrr_sklearn._scaling import column_moments
+from inrr_sklearn._scaling import Scaling, fit_scaling
 from inrr_sklearn._softimpute import SoftImputer
 from inrr_sklearn._utils import (
     N_JOBS_CONSTRAINT,
@@ -350,8 +350,12 @@ class BlendImputer(_BaseImputer, _BaseComposition):
     see NaN where an entry is missing (whatever ``missing_values`` is), each on its
     own copy of the table, with each column standardised (``standardize``) as
     :math:`(X_{ij} - \\mu_j) / \\sigma_j` by its observed entries' mean and
-    standard deviation, their completions mapped back. Observed entries are
-    returned unchanged.
+    standard deviation (computed in units of the largest magnitude, so that values
+    from 1e-300 to 1e300 neither underflow nor overflow), their completions mapped
+    back; a column whose observed entries are all equal is completed with that
+    value, and an empty column kept by ``keep_empty_features`` with the
+    candidates' fill, 0 for scikit-learn's imputers. Observed entries are returned
+    unchanged.
 
     See Also
     --------
@@ -428,12 +432,14 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         if not self.keep_empty_features:
             columns = observed.any(axis=0)
         self._candidate_columns = columns
-        # (mean, std) of the candidates' columns; (0, 1) keeps the values exactly.
-        self._moments = (0.0, 1.0)
-        if self.standardize:
-            self._moments = column_moments(
-                np.where(observed, X, np.nan)[:, columns], observed[:, columns]
-            )
+        # Standardised in any units (standardize=False: the values as given, exactly);
+        # an empty column kept for the candidates stays 0, their fill, in the output.
+        self._scaling = fit_scaling(
+            X[:, columns],
+            observed[:, columns],
+            "standard" if self.standardize else "none",
+            empty="zero",
+        )
         scaled = self._fit_candidates(
             self._to_candidates(X, observed), observed[:, columns]
         )
@@ -441,17 +447,15 @@ class BlendImputer(_BaseImputer, _BaseComposition):
 
     def _to_candidates(self, X, observed):
         """The table the candidates see: the candidate columns, NaN where missing,
-        float64, standardised by the fitted moments."""
-        mean, std = self._moments
+        float64, standardised by the fitted scaling."""
         X_seen = np.where(observed, X, np.nan)[:, self._candidate_columns]
-        return (X_seen.astype(np.float64) - mean) / std
+        return self._scaling.to_scaled(X_seen)
 
     def _from_candidates(self, scaled, shape):
         """A completion of the candidates' table back in the input's units and
         columns (NaN in the columns they did not see)."""
-        mean, std = self._moments
         completion = np.full(shape, np.nan)
-        completion[:, self._candidate_columns] = scaled * std + mean
+        completion[:, self._candidate_columns] = self._scaling.from_scaled(scaled)
         return completion
 
     def _fit_candidates(self, X, observed):
@@ -494,13 +498,14 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             for hidden in folds
             for name, est in candidates
         )
-        _, std = column_moments(X, observed)
+        # Errors in units of each column's std (in any units).
+        to_std = fit_scaling(X, observed, "standard").to_scaled
         n = len(candidates)
-        truth = np.concatenate([(X / std)[hidden] for hidden in folds])
+        truth = np.concatenate([to_std(X)[hidden] for hidden in folds])
         predictions = np.vstack(
             [
                 np.column_stack(
-                    [(c / std)[hidden] for _, c in fits[f * n : (f + 1) * n]]
+                    [to_std(c)[hidden] for _, c in fits[f * n : (f + 1) * n]]
                 )
                 for f, hidden in enumerate(folds)
             ]
@@ -608,8 +613,15 @@ class BlendImputer(_BaseImputer, _BaseComposition):
     def __setstate__(self, state):
         # A pickle from before ``standardize`` gave its candidates the table as given.
         state.setdefault("standardize", False)
-        if "_candidate_columns" in state:
-            state.setdefault("_moments", (0.0, 1.0))
+        if "_candidate_columns" in state and "_scaling" not in state:
+            # ... and kept the (mean, std) of its columns, (0, 1) for the identity.
+            mean, std = state.pop("_moments", (0.0, 1.0))
+            n_cols = int(state["_candidate_columns"].sum())
+            state["_scaling"] = Scaling(
+                offset=np.broadcast_to(mean, (1, n_cols)),
+                span=np.broadcast_to(std, (1, n_cols)),
+                constant=np.full((1, n_cols), np.nan),
+            )
         super().__setstate__(state)
 
     def get_params(self, deep=True):

@@ -53,19 +53,6 @@ _AUTO_SPAN_RATIO = 100.0
 _FLOAT32_RESOLUTION = 1e-6
 
 
-def column_moments(X, observed):
-    """Mean and standard deviation of each column's observed entries, for
-    standardising a table: 0 and 1 where a column has none, 1 where it is constant."""
-    values = np.where(observed, X, np.nan).astype(np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-        mean = np.nanmean(values, axis=0)
-        std = np.nanstd(values, axis=0)
-    mean = np.where(np.isfinite(mean), mean, 0.0)
-    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
-    return mean, std
-
-
 def resolve_scaling(kind, X, observed):
     """The scaling ``"auto"`` stands for on this matrix (other kinds unchanged).
 
@@ -93,14 +80,17 @@ def resolve_scaling(kind, X, observed):
     return kind
 
 
-def fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
+def fit_scaling(X, observed, kind, low_high=(0.0, 1.0), empty="matrix"):
     """Learn a :class:`Scaling` from the observed entries of X.
 
     ``"global"``: one min-max of the whole matrix onto ``low_high``; ``"per_column"``:
     one min-max per column; ``"standard"``: per-column mean and standard deviation;
     ``"none"``: the identity. A column without observed entries takes the whole
-    matrix's statistics. Statistics are computed in float64 on the values divided by
-    their largest magnitude, so that neither 1e300 nor 1e-300 overflows or underflows.
+    matrix's statistics (``empty="matrix"``: a model then predicts it on the scale of
+    the rest) or, with ``empty="zero"``, no offset and the largest magnitude as its
+    scale, so that the fill of scikit-learn's imputers in an empty column, 0, is 0 in
+    the output too. Statistics are computed in float64 on the values divided by their
+    largest magnitude, so that neither 1e300 nor 1e-300 overflows or underflows.
     """
     n_cols = X.shape[1]
     if kind == "none":
@@ -141,6 +131,11 @@ def fit_scaling(X, observed, kind, low_high=(0.0, 1.0)):
         )
     span = np.where(span > 0, span, 1.0)
     constant = np.where(flat, first, np.nan)
+    if empty == "zero":
+        unseen = ~observed.any(axis=0, keepdims=True)
+        offset = np.where(unseen, 0.0, offset)
+        span = np.where(unseen, 1.0, span)
+        constant = np.where(unseen, np.nan, constant)
     if (span * unit).min() < np.finfo(np.float64).tiny:  # subnormal data units
         return Scaling(offset=offset, span=span, constant=constant, unit=unit)
     return Scaling(offset=offset * unit, span=span * unit, constant=constant)

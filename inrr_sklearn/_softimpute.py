@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from inrr_sklearn._base import _BaseImputer, document_contract
-from inrr_sklearn._scaling import column_moments
+from inrr_sklearn._scaling import Scaling, fit_scaling
 from inrr_sklearn._utils import Interval
 
 
@@ -51,7 +51,12 @@ class SoftImputer(_BaseImputer):
     Notes
     -----
     It solves :math:`\\min_Z \\tfrac12 \\|P_\\Omega(Z - Y)\\|_F^2 + \\lambda \\|Z\\|_*`
-    on the standardised table :math:`Y`. ``transform`` of other rows solves a
+    on the standardised table :math:`Y_{ij} = (X_{ij} - \\mu_j) / \\sigma_j`, with
+    the observed entries' mean and standard deviation (computed in units of the
+    largest magnitude, so that values from 1e-300 to 1e300 give the same
+    completion). A column whose observed entries are all equal is completed with
+    that value; an empty column kept by ``keep_empty_features`` with 0, as
+    scikit-learn's imputers fill it. ``transform`` of other rows solves a
     least-squares fit of each row's observed entries on ``components_`` (rows with
     none get the column means).
 
@@ -97,9 +102,9 @@ class SoftImputer(_BaseImputer):
         self.tol = tol
 
     def _fit_completion(self, X, observed):
-        X = X.astype(np.float64)
-        self._mean, self._std = column_moments(X, observed)
-        Y = np.where(observed, (X - self._mean) / self._std, 0.0)
+        # Standardised in any units; an empty column stays 0 (scikit-learn's fill).
+        self._scaling = fit_scaling(X, observed, "standard", empty="zero")
+        Y = np.where(observed, self._scaling.to_scaled(X), 0.0)
         Z = Y
         shrink = self.shrinkage * np.linalg.norm(Y, 2)
         n_iter, change = 0, np.inf
@@ -113,16 +118,26 @@ class SoftImputer(_BaseImputer):
         keep = s > 0
         self.components_ = s[keep, None] * Vt[keep]
         self.n_iter_ = n_iter
-        return low_rank * self._std + self._mean
+        return self._scaling.from_scaled(low_rank)
 
     def _complete_new(self, X, observed):
         """Fold each row in: least squares of its observed entries on the components."""
-        X = X.astype(np.float64)
-        Y = np.where(observed, (X - self._mean) / self._std, 0.0)
+        Y = np.where(observed, self._scaling.to_scaled(X), 0.0)
         completion = np.zeros_like(Y)
         V = self.components_
         for i in np.flatnonzero(observed.any(axis=1)):
             o = observed[i]
             codes, *_ = np.linalg.lstsq(V[:, o].T, Y[i, o], rcond=None)
             completion[i] = codes @ V
-        return completion * self._std + self._mean
+        return self._scaling.from_scaled(completion)
+
+    def __setstate__(self, state):
+        # A pickle from before the Scaling kept the column moments themselves.
+        if "_mean" in state:
+            mean, std = state.pop("_mean"), state.pop("_std")
+            state["_scaling"] = Scaling(
+                offset=mean[None],
+                span=std[None],
+                constant=np.full((1, mean.size), np.nan),
+            )
+        super().__setstate__(state)

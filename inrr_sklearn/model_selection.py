@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage
 from sklearn.utils import check_random_state
 
-from inrr_sklearn._scaling import column_moments
+from inrr_sklearn._scaling import fit_scaling
 
 __all__ = ["heldout_rmse", "hide_observed", "neg_heldout_rmse", "split_observed"]
 
@@ -160,8 +160,8 @@ def _tilt(z, target, bound=4.0):
 def _low_rank_prediction(X, observed, rank=5, n_iter=5):
     """Standardised entries predicted by a rank-``rank`` SVD of the table,
     completed iteratively (a few hard-impute rounds from the column means)."""
-    mean, std = column_moments(X, observed)
-    Z = np.where(observed, (np.where(observed, X, 0.0) - mean) / std, 0.0)
+    scaling = fit_scaling(X, observed, "standard")
+    Z = np.where(observed, scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)
     rank = max(1, min(rank, min(X.shape) // 2))
     filled = Z
     for _ in range(n_iter):

@@ -6,19 +6,42 @@ Bounded to a few dozen tiny fits so that the whole module runs in seconds.
 import warnings
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+from sklearn.impute import IterativeImputer, KNNImputer
 
-from inrr_sklearn import DMFImputer, INRImputer
+from inrr_sklearn import BlendImputer, DMFImputer, INRImputer, SoftImputer
 
 FAST = dict(max_iter=8, early_stopping=False, device="cpu", random_state=0)
+
+
+def _classical_blend():
+    """BlendImputer over scikit-learn's imputers, whose own results depend on units
+    (IterativeImputer's BayesianRidge overflows at 1e160) and SoftImpute; without
+    a fixed step budget, tolerances would decide the result (DMF stops early)."""
+    return BlendImputer(
+        [
+            ("soft", SoftImputer(tol=0.0, max_iter=10, keep_empty_features=True)),
+            ("iterative", IterativeImputer(random_state=0, keep_empty_features=True)),
+            ("knn", KNNImputer(keep_empty_features=True)),
+        ],
+        n_jobs=1,
+        random_state=0,
+        keep_empty_features=True,
+    )
+
+
 IMPUTERS = [
     lambda: INRImputer(hidden_layer_sizes=(8, 8), **FAST),
     lambda: INRImputer(hidden_layer_sizes=(8,), scaling="per_column", **FAST),
     lambda: DMFImputer(**FAST),
     lambda: DMFImputer(scaling="global", **FAST),
+    lambda: SoftImputer(tol=0.0, max_iter=10, keep_empty_features=True),
+    _classical_blend,
 ]
 
 
@@ -39,7 +62,12 @@ def problems(draw):
     return X, mask, 10.0**exponent, dtype, draw(st.integers(0, len(IMPUTERS) - 1))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(problems())
 def test_any_magnitude_gives_finite_unit_free_completions(problem):
     X, mask, unit, dtype, which = problem
@@ -56,3 +84,22 @@ def test_any_magnitude_gives_finite_unit_free_completions(problem):
     rtol = 1e-6 if dtype == np.float64 else 1e-3
     atol = rtol * np.abs(reference).max()
     assert_allclose(completed[~mask] / unit, reference[~mask], rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("unit", [1e-300, 1e-160, 1e160, 1e300])
+def test_default_blend_completes_any_magnitude(unit):
+    """BlendImputer() at its defaults (DMF trains in float32 and stops early, so
+    completions agree to a few percent of the largest value, not to rounding)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2)) @ rng.normal(size=(2, 5)) + 3.0
+    X[:, 4] = 2.5  # a constant column is completed with its value exactly
+    mask = rng.random(X.shape) < 0.7
+    X_nan = np.where(mask, X, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = BlendImputer(n_jobs=1, random_state=0).fit_transform(X_nan)
+        completed = BlendImputer(n_jobs=1, random_state=0).fit_transform(unit * X_nan)
+    assert_array_equal(completed[mask], unit * X_nan[mask])
+    assert_array_equal(completed[:, 4], unit * 2.5)
+    atol = 0.05 * np.abs(reference).max()
+    assert_allclose(completed[~mask] / unit, reference[~mask], rtol=0, atol=atol)
