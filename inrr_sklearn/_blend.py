@@ -617,11 +617,7 @@ class BlendImputer(_BaseImputer, _BaseComposition):
             # ... and kept the (mean, std) of its columns, (0, 1) for the identity.
             mean, std = state.pop("_moments", (0.0, 1.0))
             n_cols = int(state["_candidate_columns"].sum())
-            state["_scaling"] = Scaling(
-                offset=np.broadcast_to(mean, (1, n_cols)),
-                span=np.broadcast_to(std, (1, n_cols)),
-                constant=np.full((1, n_cols), np.nan),
-            )
+            state["_scaling"] = Scaling.from_moments(mean, std, n_cols)
         super().__setstate__(state)
 
     def get_params(self, deep=True):

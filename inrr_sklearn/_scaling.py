@@ -33,6 +33,16 @@ class Scaling(NamedTuple):
             X = X / self.unit
         return (X - self.offset) / self.span
 
+    @classmethod
+    def from_moments(cls, mean, std, n_cols):
+        """``(X - mean) / std`` on ``n_cols`` columns (scalars or per column), no
+        constant columns: the scaling of a pickle from before :func:`fit_scaling`."""
+        return cls(
+            offset=np.broadcast_to(mean, (1, n_cols)),
+            span=np.broadcast_to(std, (1, n_cols)),
+            constant=np.full((1, n_cols), np.nan),
+        )
+
     def from_scaled(self, Z):
         X = np.asarray(Z, dtype=np.float64) * self.span + self.offset
         if self.unit != 1.0:

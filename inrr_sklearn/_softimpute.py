@@ -135,9 +135,5 @@ class SoftImputer(_BaseImputer):
         # A pickle from before the Scaling kept the column moments themselves.
         if "_mean" in state:
             mean, std = state.pop("_mean"), state.pop("_std")
-            state["_scaling"] = Scaling(
-                offset=mean[None],
-                span=std[None],
-                constant=np.full((1, mean.size), np.nan),
-            )
+            state["_scaling"] = Scaling.from_moments(mean, std, mean.size)
         super().__setstate__(state)
