@@ -297,7 +297,9 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         standardised values. ``False`` hands the candidates the table as given:
         pass it for an image or any matrix whose columns share one unit
         (:func:`~inrr_sklearn.image_imputer` does), where scaling each column
-        apart would put steps between neighbouring columns. Measured in
+        apart would put steps between neighbouring columns (on
+        ``load_digits``, 8 x 8 images as rows, standardising cost 3 %: 0.616
+        against 0.596, ``docs/wide_tables.md``). Measured in
         ``docs/blend_scaling.md``.
     random_state : int, RandomState instance or None, default=None
         Seeds the hold-out draw and the default candidates.

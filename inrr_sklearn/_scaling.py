@@ -102,6 +102,8 @@ def fit_scaling(X, observed, kind, low_high=(0.0, 1.0), empty="matrix"):
     the output too. Statistics are computed in float64 on the values divided by their
     largest magnitude, so that neither 1e300 nor 1e-300 overflows or underflows.
     """
+    if empty not in ("matrix", "zero"):
+        raise ValueError(f"empty must be 'matrix' or 'zero', not {empty!r}")
     n_cols = X.shape[1]
     if kind == "none":
         return Scaling(
