@@ -9,7 +9,8 @@ On the 132 (table, pattern, seed) cells of ``benchmarks/bench_tabular.py`` (its
 unordered and time-ordered tables, MCAR 10 / 30 / 50 % and MNAR, seeds 0, 1, 2), every
 default candidate of ``BlendImputer(random_state=0)`` is fitted once per held-out set
 the blend draws (the same sets: its own ``_hide``) and once on every observed entry,
-each fit timed on one CPU thread; so are two cheaper variants of the scikit-learn
+each fit timed on one CPU thread, on the table standardised as the blend gives it its
+candidates (``standardize=True``); so are two cheaper variants of the scikit-learn
 candidates (``IterativeImputer`` with 10 rounds instead of 20, the forest with 2
 rounds instead of 3) and the peers of the benchmark. Blends are then formed from those
 fits exactly as ``BlendImputer`` forms them (convex weights on the held-out entries in
@@ -97,17 +98,26 @@ def fit_cell(X, missing):
         warnings.simplefilter("ignore", UserWarning)
         X_nan = np.where(missing, np.nan, X)
         observed = ~missing
+        # The candidates see the table standardised as BlendImputer() gives it them
+        # (its statistics from its copy of the columns, the same sums in the same
+        # order), and the held-out errors are measured as it measures them.
+        columns = observed.any(axis=0)
+        scaling = fit_scaling(
+            X_nan[:, columns], observed[:, columns], "standard", empty="zero"
+        )
+        Z = scaling.to_scaled(X_nan)
+        to_std = fit_scaling(Z, observed, "standard").to_scaled
         blend = BlendImputer(random_state=0, n_splits=former_splits(observed))
         seed, rng = blend_seeding()
         found = candidates(seed, X.shape)
-        folds = blend._hide(observed, rng, X_nan)
+        folds = blend._hide(observed, rng, Z)
         fits = {}
         for cand, imputer in found.items():
-            held = [timed(imputer, np.where(hidden, np.nan, X_nan)) for hidden in folds]
-            full = timed(imputer, X_nan)
+            held = [timed(imputer, np.where(hidden, np.nan, Z)) for hidden in folds]
+            full = timed(imputer, Z)
             fits[cand] = {
                 "held": [
-                    (c[hidden], c[missing], s)
+                    (to_std(c)[hidden], c[missing], s)
                     for (c, s), hidden in zip(held, folds, strict=True)
                 ],
                 "full": (full[0][missing], full[1]),
@@ -116,15 +126,13 @@ def fit_cell(X, missing):
         for peer in PEERS:
             completed, seconds = timed(methods()[peer](), X_nan)
             peers[peer] = (missing_rmse(completed, X, missing), seconds)
-    std_seen = fit_scaling(X_nan, observed, "standard", empty="zero").span[0]
     return {
         "folds": folds,
         "fits": fits,
         "peers": peers,
-        "truth_held": [(X / std_seen)[hidden] for hidden in folds],
-        "cols_held": [np.nonzero(hidden)[1] for hidden in folds],
-        "std_seen": std_seen,
-        "missing_cols": np.nonzero(missing)[1],
+        "truth_held": [to_std(Z)[hidden] for hidden in folds],
+        "scaling": scaling,
+        "missing": missing,
         "truth_missing": X[missing],
         "std_truth": X.std(axis=0),
     }
@@ -135,24 +143,15 @@ def blend(cell, names, k=None, bag=False):
     the first ``k`` held-out sets, refitted or bagged."""
     fits = cell["fits"]
     k = len(cell["folds"]) if k is None else k
-    std_seen = cell["std_seen"]
     truth = np.concatenate(cell["truth_held"][:k])
     preds = np.column_stack(
-        [
-            np.concatenate(
-                [
-                    fits[n]["held"][f][0] / std_seen[cell["cols_held"][f]]
-                    for f in range(k)
-                ]
-            )
-            for n in names
-        ]
+        [np.concatenate([fits[n]["held"][f][0] for f in range(k)]) for n in names]
     )
     weights = _convex_least_squares(preds, truth)
     keep = [i for i, w in enumerate(weights) if w >= _MIN_WEIGHT]
     kept = weights[keep] / weights[keep].sum()
     seconds = sum(fits[n]["held"][f][2] for n in names for f in range(k))
-    completion = 0.0
+    standardised = 0.0
     for w, i in zip(kept, keep, strict=True):
         n = names[i]
         if bag:
@@ -160,8 +159,13 @@ def blend(cell, names, k=None, bag=False):
         else:
             part = fits[n]["full"][0]
             seconds += fits[n]["full"][1]
-        completion = completion + w * part
-    err = (completion - cell["truth_missing"]) / cell["std_truth"][cell["missing_cols"]]
+        standardised = standardised + w * part
+    missing = cell["missing"]
+    completion = np.zeros(missing.shape)
+    completion[missing] = standardised
+    completion = cell["scaling"].from_scaled(completion)[missing]
+    missing_cols = np.nonzero(missing)[1]
+    err = (completion - cell["truth_missing"]) / cell["std_truth"][missing_cols]
     return float(np.sqrt(np.mean(err**2))), seconds
 
 
@@ -199,9 +203,8 @@ def check_sets(cell, X, missing):
     """The sets ``BlendImputer(random_state=0)`` draws now are the first of the
     cell's (the former rule's)."""
     _, rng = blend_seeding()
-    folds = BlendImputer(random_state=0)._hide(
-        ~missing, rng, np.where(missing, np.nan, X)
-    )
+    Z = cell["scaling"].to_scaled(np.where(missing, np.nan, X))
+    folds = BlendImputer(random_state=0)._hide(~missing, rng, Z)
     assert len(folds) == min(3, len(cell["folds"]))
     assert all(
         np.array_equal(a, b)

@@ -64,7 +64,7 @@ _DMF_STEPS = (300, 3000)
 # most _AUTO_SPLITS (each set costs a fit of every candidate) and as many as leave an
 # entry to fit. On the 132 cells of benchmarks/bench_tabular.py, 3 sets instead of up
 # to 10 (small tables) or 5 took 0.40 of the fits' time at the median, with a
-# geometric-mean RMSE 0.09 % higher (benchmarks/study_blend_speed.py).
+# geometric-mean RMSE 0.03 % lower (benchmarks/study_blend_speed.py).
 _ENOUGH_HELDOUT = 2000
 _AUTO_SPLITS = 3
 
@@ -229,12 +229,13 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         ``benchmarks/bench_tabular.py`` (``benchmarks/study_blend_speed.py``, from
         the same fits): against up to 10 sets on tables of at most 2,500 entries
         and 5 on larger ones (the former rule), 3 sets took 0.40 of the time at the
-        median, beat every peer in 92 cells instead of 87, with a geometric-mean
-        RMSE 0.09 % higher (per cell 0.83x to 1.14x; the largest loss against the
-        best peer +38.7 % instead of +33.1 %, linnerud's 20 x 3 table). The
+        median, beat every peer in 95 cells instead of 91, with a geometric-mean
+        RMSE 0.03 % lower (per cell 0.84x to 1.14x; the largest loss against the
+        best peer +36.9 % instead of +25.9 %, linnerud's 20 x 3 table; measured
+        with the candidates on standardised columns, ``standardize``). The
         former rule had been chosen with the candidates of that time, on the 72
         unordered cells alone (46 cells with 3 sets, 50 with it); with today's
-        cheaper candidates 3 sets won 56 of those 72 (51 since the columns are
+        cheaper candidates 3 sets won 56 of those 72 (52 since the columns are
         standardised for the candidates, ``standardize``).
     holdout : {"matched", "random", "mask"}, default="matched"
         Shape of the held-out sets. ``"matched"``: drawn to look like the missing
