@@ -141,6 +141,9 @@ def fit_scaling(X, observed, kind, low_high=(0.0, 1.0), empty="matrix"):
         flat &= (observed.sum(axis=0, keepdims=True) >= 2) | (
             np.nanmax(V) == np.nanmin(V)
         )
+    if kind == "standard":  # equal values sit at 0, not at ±1 of a rounding's std
+        offset = np.where(flat, first / unit, offset)
+        span = np.where(flat, 1.0, span)
     span = np.where(span > 0, span, 1.0)
     constant = np.where(flat, first, np.nan)
     if empty == "zero":

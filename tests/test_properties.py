@@ -113,3 +113,25 @@ def test_default_blend_completes_any_magnitude(unit):
     assert_array_equal(completed[:, 4], unit * 2.5)
     atol = 0.05 * np.abs(reference).max()
     assert_allclose(completed[~mask] / unit, reference[~mask], rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: SoftImputer(tol=0.0, max_iter=10), _classical_blend],
+    ids=["softimpute", "blend"],
+)
+def test_a_column_of_equal_values_does_not_make_completions_depend_on_units(make):
+    """Ten 0.1s have a rounded mean, so their standard deviation comes out near
+    1e-17, not 0: standardised by it, the column would read about ±1, a different
+    value in other units, and move every other column's completion."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 2)) @ rng.normal(size=(2, 4)) + 3.0
+    X[:, 3] = 0.1
+    mask = rng.random(X.shape) < 0.8
+    mask[:, 3] = True
+    X_nan = np.where(mask, X, np.nan)
+    reference = make().fit_transform(X_nan)
+    for unit in (3.0, 1e-200):
+        completed = make().fit_transform(unit * X_nan)
+        atol = 1e-9 * np.abs(reference).max()
+        assert_allclose(completed[~mask] / unit, reference[~mask], rtol=0, atol=atol)
