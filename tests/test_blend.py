@@ -284,6 +284,38 @@ def test_auto_splits_follow_the_table_size(shape, fraction, n_splits):
     assert np.sum(folds, axis=0).max() == 1  # disjoint
 
 
+@pytest.mark.parametrize(
+    ("shape", "n_hide"),
+    [
+        ((2_000, 100), 20_000),  # 200,000 entries: 10 %
+        ((10_000, 30), 20_000),  # 300,000 entries: 20,000 (6.7 %)
+        ((40_000, 50), 20_000),  # 2,000,000 entries: 20,000 (1 %)
+    ],
+)
+def test_auto_holdout_fraction_hides_at_most_20000_entries(shape, n_hide):
+    observed = np.ones(shape, dtype=bool)
+    imputer = BlendImputer(holdout="random")
+    (hidden,) = imputer._hide(observed, np.random.RandomState(0), np.zeros(shape))
+    assert hidden.sum() == n_hide
+
+
+@pytest.mark.parametrize("share, refits", [(0.02, True), (0.5, False)])
+def test_auto_refit_keeps_the_held_out_fits_of_a_thin_set(
+    table, monkeypatch, share, refits
+):
+    """refit="auto" refits unless the held-out sets hold under _NO_REFIT_SHARE of
+    the observed entries (here 10 % of them: refitted at 2 %, kept at 50 %)."""
+    import inrr_sklearn._blend as blend_module
+
+    _, X_nan, _ = table
+    monkeypatch.setattr(blend_module, "_NO_REFIT_SHARE", share)
+    auto = _fast(n_splits=1).fit(X_nan)
+    same = _fast(n_splits=1, refit=refits).fit(X_nan)
+    other = _fast(n_splits=1, refit=not refits).fit(X_nan)
+    assert_array_equal(auto.transform(X_nan), same.transform(X_nan))
+    assert not np.array_equal(auto.transform(X_nan), other.transform(X_nan))
+
+
 def test_large_tables_leave_out_the_quadratic_candidates():
     from inrr_sklearn._blend import default_candidates
 
