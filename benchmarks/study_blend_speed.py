@@ -107,6 +107,7 @@ def fit_cell(X, missing):
         )
         Z = scaling.to_scaled(X_nan)
         to_std = fit_scaling(Z, observed, "standard").to_scaled
+        Z_std = to_std(Z)
         blend = BlendImputer(random_state=0, n_splits=former_splits(observed))
         seed, rng = blend_seeding()
         found = candidates(seed, X.shape)
@@ -130,7 +131,7 @@ def fit_cell(X, missing):
         "folds": folds,
         "fits": fits,
         "peers": peers,
-        "truth_held": [to_std(Z)[hidden] for hidden in folds],
+        "truth_held": [Z_std[hidden] for hidden in folds],
         "scaling": scaling,
         "missing": missing,
         "truth_missing": X[missing],

@@ -289,11 +289,11 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         candidate that can continue a fit (``warm_start`` and ``refit_max_iter``
         parameters, as :class:`INRImputer`) continues its first held-out fit on all
         observed entries for ``refit_max_iter`` steps instead of a fit from
-        scratch; the others are refitted. Cheaper, but its completion is close to the held-out
-        fit's, so averaging the two (``average_fits``) gains little: on 9 masked
-        128² images (seed 0) ``image_imputer()`` with a warm refit (400 + 100
-        steps) scored 0.01 to 0.60 dB (mean 0.29) below its two independent
-        300-step fits averaged, the recipe's choice.
+        scratch; the others are refitted. Cheaper, but its completion is close to
+        the held-out fit's, so averaging the two (``average_fits``) gains little:
+        on 9 masked 128² images (seed 0) ``image_imputer()`` with a warm refit
+        (400 + 100 steps) scored 0.01 to 0.60 dB (mean 0.29) below its two
+        independent 300-step fits averaged, the recipe's choice.
     max_entries : dict of str to int or None, default=None
         Candidates that take part only in inputs of at most this many entries
         (rows x columns, after dropping all-missing columns without
@@ -527,7 +527,8 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         # Errors in units of each column's std (in any units).
         to_std = fit_scaling(X, observed, "standard").to_scaled
         n = len(candidates)
-        truth = np.concatenate([to_std(X)[hidden] for hidden in folds])
+        X_std = to_std(X)
+        truth = np.concatenate([X_std[hidden] for hidden in folds])
         predictions = np.vstack(
             [
                 np.column_stack(
