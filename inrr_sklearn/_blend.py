@@ -52,6 +52,11 @@ _MIN_WEIGHT = 1e-3
 # column and round, each grown on at most _FOREST_ROWS rows) while columns² x rows
 # grown on stays under _FOREST_WORK; DMF gets _DMF_STEP_WORK / entries steps, between
 # 300 and 3000 (a step costs about 12 ns an entry on large tables).
+# IterativeImputer gets _ITERATIVE_ROUND_WORK / entries rounds, between 5 and 20: on the
+# benchmark's tables 10 rounds scored as 20 (RMSE ratio 0.996 unordered, 1.004
+# time-ordered), but a round costs about 4 s at 50,000 x 40, where 5 rounds scored
+# as 20 (0.1725, 3 seeds), and on 30,000 x 30 nonlinear tables better (0.1497 against
+# 0.1555; benchmarks/study_iterative_rounds.py, docs/iterative_rounds.md).
 _KNN_WORK = 3e8
 _ITERATIVE_COLUMNS = 500
 _ITERATIVE_ALL_COLUMNS = 64
@@ -60,6 +65,8 @@ _FOREST_ROWS = 1000
 _FOREST_WORK = 1.5e6
 _DMF_STEP_WORK = 3e7
 _DMF_STEPS = (300, 3000)
+_ITERATIVE_ROUND_WORK = 4e6
+_ITERATIVE_ROUNDS = (5, 20)
 # n_splits="auto": as many sets as give _ENOUGH_HELDOUT held-out entries together, at
 # most _AUTO_SPLITS (each set costs a fit of every candidate) and as many as leave an
 # entry to fit. On the 132 cells of benchmarks/bench_tabular.py, 3 sets instead of up
@@ -73,10 +80,11 @@ _AUTO_SPLITS = 3
 # judges the candidates on a table with 10 % more missing than the real one, which
 # favours those that degrade least: on three 50,000 x 40 tables (30 % MCAR, rank 5
 # plus noise) the former blend weighed DMF and SoftImpute at 0.2-0.3 each and scored
-# 0.1744 in 87 s, against IterativeImputer's 0.1725 in 39 s; with these rules 0.1727
-# in 54 s (DMF and SoftImpute at 0.02-0.08). On 30,000 x 30 nonlinear tables (a set
-# of 3.2 %, so refitted) 0.1333 in 26 s against 0.1338 in 21 s and IterativeImputer's
-# 0.1501 in 12 s (benchmarks/study_blend_large.py, docs/blend_large.md).
+# 0.1744 in 82 s, against IterativeImputer's 0.1725 in 36 s; with these rules 0.1727
+# in 51 s (DMF and SoftImpute at 0.02-0.08), and with 5 IterativeImputer rounds in
+# 20 s. On 30,000 x 30 nonlinear tables (a set of 3.2 %, so refitted) 0.1331 in 15 s
+# against 0.1338 in 21 s and IterativeImputer's 0.1501 in 13 s
+# (benchmarks/study_blend_large.py, docs/blend_large.md).
 _MAX_HELDOUT = 20_000
 _NO_REFIT_SHARE = 0.02
 
@@ -103,8 +111,9 @@ def default_candidates(random_state=None, shape=(0, 0)):
     each tree on at most 1,000 rows (drawn with replacement on larger tables:
     0.375 against 0.371 held-out RMSE on a 5,000 x 20 nonlinear table, in a third
     of the time) and joins while columns² x those rows is at most 1.5e6 (up to 38
-    columns); DMF gets 3e7 / entries steps, between 300 and 3000, so that a large
-    table costs seconds, not minutes.
+    columns); DMF gets 3e7 / entries steps, between 300 and 3000, and the
+    ``IterativeImputer`` 4e6 / entries rounds, between 5 and 20 (20 up to 200,000
+    entries, 5 from 800,000), so that a large table costs seconds, not minutes.
 
     Their budgets are the blend's, chosen on those 72 cells from cached fold fits
     (1 CPU thread, with the former held-out sets: up to 10): the forest has 15
@@ -124,6 +133,7 @@ def default_candidates(random_state=None, shape=(0, 0)):
     if n_rows > _FOREST_ROWS:
         subsample = {"bootstrap": True, "max_samples": _FOREST_ROWS}
     dmf_steps = int(np.clip(_DMF_STEP_WORK / max(n_entries, 1), *_DMF_STEPS))
+    rounds = int(np.clip(_ITERATIVE_ROUND_WORK / max(n_entries, 1), *_ITERATIVE_ROUNDS))
     candidates = [
         (
             "dmf",
@@ -138,7 +148,7 @@ def default_candidates(random_state=None, shape=(0, 0)):
         (
             "iterative",
             IterativeImputer(
-                max_iter=20,
+                max_iter=rounds,
                 n_nearest_features=(
                     _ITERATIVE_NEIGHBOURS if n_cols > _ITERATIVE_ALL_COLUMNS else None
                 ),
@@ -281,8 +291,8 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         Refit the weighted candidates on all observed entries. ``"auto"``: refit
         unless the held-out sets hold under 2 % of the observed entries (tables of
         more than a million with ``holdout_fraction="auto"``), whose held-out fits
-        then saw nearly every entry and are kept as they are (50,000 x 40: 54 s
-        instead of 87 s, ``docs/blend_large.md``). ``False`` completes the table
+        then saw nearly every entry and are kept as they are (50,000 x 40: 51 s
+        instead of 82 s with 20 IterativeImputer rounds, ``docs/blend_large.md``). ``False`` completes the table
         with the fits of the first held-out set: about half the time, at some cost
         in accuracy when the set is 10 % (10,000 x 20 rank-4 table, 30 % missing:
         7.4 s instead of 13 s, RMSE 0.388 instead of 0.368). ``"warm"``: a

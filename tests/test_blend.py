@@ -335,6 +335,18 @@ def test_large_tables_leave_out_the_quadratic_candidates():
     assert steps == [3000, 1500, 300]
 
 
+def test_large_tables_get_fewer_iterative_rounds():
+    """20 rounds up to 200,000 entries (every benchmark table), 4e6 / entries
+    above, at least 5 (a round costs seconds on a table of a million entries)."""
+    from inrr_sklearn._blend import default_candidates
+
+    shapes = [(100, 20), (10_000, 20), (20_000, 20), (30_000, 30), (100_000, 50)]
+    rounds = [
+        dict(default_candidates(0, shape=s))["iterative"].max_iter for s in shapes
+    ]
+    assert rounds == [20, 20, 10, 5, 5]
+
+
 def test_wide_tables_bound_the_iterative_candidate():
     def names(shape):
         return [name for name, _ in default_candidates(0, shape=shape)]
