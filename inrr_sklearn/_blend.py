@@ -292,10 +292,11 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         unless the held-out sets hold under 2 % of the observed entries (tables of
         more than a million with ``holdout_fraction="auto"``), whose held-out fits
         then saw nearly every entry and are kept as they are (50,000 x 40: 51 s
-        instead of 82 s with 20 IterativeImputer rounds, ``docs/blend_large.md``). ``False`` completes the table
-        with the fits of the first held-out set: about half the time, at some cost
-        in accuracy when the set is 10 % (10,000 x 20 rank-4 table, 30 % missing:
-        7.4 s instead of 13 s, RMSE 0.388 instead of 0.368). ``"warm"``: a
+        instead of 82 s with 20 IterativeImputer rounds, ``docs/blend_large.md``).
+        ``False`` completes the table with the fits of the first held-out set:
+        about half the time, at some cost in accuracy when the set is 10 %
+        (10,000 x 20 rank-4 table, 30 % missing: 7.4 s instead of 13 s, RMSE
+        0.388 instead of 0.368). ``"warm"``: a
         candidate that can continue a fit (``warm_start`` and ``refit_max_iter``
         parameters, as :class:`INRImputer`) continues its first held-out fit on all
         observed entries for ``refit_max_iter`` steps instead of a fit from
