@@ -106,17 +106,14 @@ class SoftImputer(_BaseImputer):
         self._scaling = fit_scaling(X, observed, "standard", empty="zero")
         Y = np.where(observed, self._scaling.to_scaled(X), 0.0)
         Z = Y
-        shrink = self.shrinkage * np.linalg.norm(Y, 2)
+        shrink = self.shrinkage * np.sqrt(max(np.linalg.eigvalsh(_gram(Y))[-1], 0.0))
         n_iter, change = 0, np.inf
         while n_iter < self.max_iter and change >= self.tol:
-            U, s, Vt = np.linalg.svd(Z, full_matrices=False)
-            s = np.maximum(s - shrink, 0.0)
-            low_rank = (U * s) @ Vt
+            low_rank, components = shrunk_low_rank(Z, shrink)
             new = np.where(observed, Y, low_rank)
             change = np.linalg.norm(new - Z) / max(np.linalg.norm(Z), 1e-12)
             Z, n_iter = new, n_iter + 1
-        keep = s > 0
-        self.components_ = s[keep, None] * Vt[keep]
+        self.components_ = components
         self.n_iter_ = n_iter
         return self._scaling.from_scaled(low_rank)
 
@@ -137,3 +134,48 @@ class SoftImputer(_BaseImputer):
             mean, std = state.pop("_mean"), state.pop("_std")
             state["_scaling"] = Scaling.from_moments(mean, std, mean.size)
         super().__setstate__(state)
+
+
+# Singular values below this fraction of the largest are round-off of the Gram matrix.
+_RESOLVED = 1e-7
+
+
+def _gram(Z):
+    """The smaller Gram matrix of Z: Z^T Z for a tall Z, Z Z^T for a wide one."""
+    return Z.T @ Z if Z.shape[0] >= Z.shape[1] else Z @ Z.T
+
+
+def shrunk_low_rank(Z, shrink):
+    """:math:`S_\\lambda(Z) = U \\max(\\Sigma - \\lambda, 0) V^\\top`, and its
+    nonzero rows of :math:`\\max(\\Sigma - \\lambda, 0) V^\\top` (largest first).
+
+    From the eigendecomposition of the smaller Gram matrix instead of an SVD of Z:
+    with :math:`Z^\\top Z = V \\Sigma^2 V^\\top`,
+    :math:`S_\\lambda(Z) = Z V \\operatorname{diag}(\\max(\\sigma - \\lambda, 0)
+    / \\sigma) V^\\top` (and its transpose for a wide Z), a min(m, n)² eigenproblem
+    and two products instead of an SVD of the m x n matrix. ``SoftImputer().fit``
+    ran 4.3 times faster on a 500,000 x 10 table, 5.3 on 50,000 x 40, 2.7 on
+    60 x 1,000 and 1.5 on 442 x 10, the same iterations, completions within 2e-13
+    of the largest value (``benchmarks/bench_softimpute.py``,
+    ``docs/softimpute_speed.md``). Squaring Z leaves singular values an absolute
+    error of about 1e-8 of the largest, so those below ``_RESOLVED`` (1e-7) times
+    the largest count as 0: with ``shrinkage=0`` the completion then differs from
+    the SVD's by at most about that much, and ``components_`` holds no direction
+    made of round-off.
+    """
+    tall = Z.shape[0] >= Z.shape[1]
+    eigenvalues, vectors = np.linalg.eigh(_gram(Z))
+    sigma = np.sqrt(np.clip(eigenvalues[::-1], 0.0, None))
+    sigma[sigma < _RESOLVED * sigma[0]] = 0.0
+    vectors = vectors[:, ::-1]
+    shrunk = np.maximum(sigma - shrink, 0.0)
+    factor = np.divide(shrunk, sigma, out=np.zeros_like(sigma), where=sigma > 0)
+    keep = shrunk > 0
+    if tall:  # vectors = V
+        low_rank = Z @ ((vectors * factor) @ vectors.T)
+        components = shrunk[keep, None] * vectors[:, keep].T
+    else:  # vectors = U, and U^T Z = Sigma V^T
+        projected = vectors.T @ Z
+        low_rank = (vectors * factor) @ projected
+        components = factor[keep, None] * projected[keep]
+    return low_rank, components

@@ -538,3 +538,29 @@ def test_softimpute_pickle_with_column_moments_completes_as_it_did(table):
     loaded = SoftImputer.__new__(SoftImputer)
     loaded.__setstate__(state)
     assert_allclose(loaded.transform(X_nan[40:]), fitted.transform(X_nan[40:]))
+
+
+@pytest.mark.parametrize(
+    "shape, rank", [((200, 6), 6), ((200, 6), 2), ((6, 200), 3), ((30, 30), 30)]
+)
+@pytest.mark.parametrize("shrinkage", [0.0, 0.02, 0.5, 2.0])
+def test_softimpute_step_is_the_soft_thresholded_svd(shape, rank, shrinkage):
+    """The Gram-matrix step equals U max(S - shrink, 0) V^T from an SVD, on tall,
+    wide, square and rank-deficient matrices, for no, some and all shrinkage; its
+    components are the SVD's resolved ones (none made of round-off)."""
+    from inrr_sklearn._softimpute import shrunk_low_rank
+
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(shape[0], rank)) @ rng.normal(size=(rank, shape[1]))
+    U, s, Vt = np.linalg.svd(Z, full_matrices=False)
+    shrink = shrinkage * s[0]
+    kept = np.maximum(s - shrink, 0.0)
+    low_rank, components = shrunk_low_rank(Z, shrink)
+    assert_allclose(low_rank, (U * kept) @ Vt, atol=1e-10 * s[0])
+    # The SVD's null directions have singular values of round-off size (~1e-15).
+    resolved = kept > 1e-7 * s[0]
+    expected = kept[resolved, None] * Vt[resolved]
+    assert components.shape == expected.shape
+    # Rows agree up to sign (singular vectors are defined up to sign).
+    assert_allclose(np.abs(components), np.abs(expected), atol=1e-8 * s[0])
+    assert_array_equal(shrunk_low_rank(np.zeros(shape), 0.0)[0], np.zeros(shape))
