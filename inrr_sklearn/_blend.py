@@ -80,10 +80,10 @@ _AUTO_SPLITS = 3
 # judges the candidates on a table with 10 % more missing than the real one, which
 # favours those that degrade least: on three 50,000 x 40 tables (30 % MCAR, rank 5
 # plus noise) the former blend weighed DMF and SoftImpute at 0.2-0.3 each and scored
-# 0.1744 in 82 s, against IterativeImputer's 0.1725 in 36 s; with these rules 0.1727
-# in 51 s (DMF and SoftImpute at 0.02-0.08), and with 5 IterativeImputer rounds in
-# 20 s. On 30,000 x 30 nonlinear tables (a set of 3.2 %, so refitted) 0.1331 in 15 s
-# against 0.1338 in 21 s and IterativeImputer's 0.1501 in 13 s
+# 0.1744 in 74 s, against IterativeImputer's 0.1725 in 37 s; with these rules 0.1727
+# in 48 s (DMF and SoftImpute at 0.02-0.08), and with 5 IterativeImputer rounds in
+# 15 s. On 30,000 x 30 nonlinear tables (a set of 3.2 %, so refitted) 0.1331 in 14 s
+# against 0.1338 in 20 s and IterativeImputer's 0.1501 in 12 s
 # (benchmarks/study_blend_large.py, docs/blend_large.md).
 _MAX_HELDOUT = 20_000
 _NO_REFIT_SHARE = 0.02
@@ -291,8 +291,8 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         Refit the weighted candidates on all observed entries. ``"auto"``: refit
         unless the held-out sets hold under 2 % of the observed entries (tables of
         more than a million with ``holdout_fraction="auto"``), whose held-out fits
-        then saw nearly every entry and are kept as they are (50,000 x 40: 51 s
-        instead of 82 s with 20 IterativeImputer rounds, ``docs/blend_large.md``).
+        then saw nearly every entry and are kept as they are (50,000 x 40: 48 s
+        instead of 74 s with 20 IterativeImputer rounds, ``docs/blend_large.md``).
         ``False`` completes the table with the fits of the first held-out set:
         about half the time, at some cost in accuracy when the set is 10 %
         (10,000 x 20 rank-4 table, 30 % missing: 7.4 s instead of 13 s, RMSE
