@@ -160,8 +160,10 @@ def shrunk_low_rank(Z, shrink):
     ``docs/softimpute_speed.md``). Squaring Z leaves singular values an absolute
     error of about 1e-8 of the largest, so those below ``_RESOLVED`` (1e-7) times
     the largest count as 0: with ``shrinkage=0`` the completion then differs from
-    the SVD's by at most about that much, and ``components_`` holds no direction
-    made of round-off.
+    the SVD's by at most about that much. Nor is a shrunk value below that kept in
+    the components: at ``shrinkage=1`` the shrink (from ``eigvalsh``) and the
+    largest singular value (from ``eigh``) may differ in the last bit, which left a
+    row of round-off size there, on which ``transform`` fitted new rows.
     """
     tall = Z.shape[0] >= Z.shape[1]
     eigenvalues, vectors = np.linalg.eigh(_gram(Z))
@@ -170,7 +172,7 @@ def shrunk_low_rank(Z, shrink):
     vectors = vectors[:, ::-1]
     shrunk = np.maximum(sigma - shrink, 0.0)
     factor = np.divide(shrunk, sigma, out=np.zeros_like(sigma), where=sigma > 0)
-    keep = shrunk > 0
+    keep = shrunk > _RESOLVED * sigma[0]  # no component of round-off size
     if tall:  # vectors = V
         low_rank = Z @ ((vectors * factor) @ vectors.T)
         components = shrunk[keep, None] * vectors[:, keep].T

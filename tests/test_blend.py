@@ -564,3 +564,22 @@ def test_softimpute_step_is_the_soft_thresholded_svd(shape, rank, shrinkage):
     # Rows agree up to sign (singular vectors are defined up to sign).
     assert_allclose(np.abs(components), np.abs(expected), atol=1e-8 * s[0])
     assert_array_equal(shrunk_low_rank(np.zeros(shape), 0.0)[0], np.zeros(shape))
+
+
+def test_softimputer_at_full_shrinkage_keeps_no_round_off_component():
+    """shrinkage=1 zeroes every singular value; eigvalsh (the shrink) and eigh (the
+    step) may disagree in the last bit, which left a row of round-off size in
+    components_ on which transform then fitted new rows. Here no row is left, and
+    new rows get the column means, as the fitted ones do."""
+    from inrr_sklearn import SoftImputer
+
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        m, n = rng.integers(3, 40, size=2)
+        X = rng.normal(size=(m, 3)) @ rng.normal(size=(3, n))
+        X[rng.random(X.shape) < 0.3] = np.nan
+        X[rng.integers(m, size=n), np.arange(n)] = 1.0  # every column observed
+        imp = SoftImputer(shrinkage=1.0).fit(X)
+        assert imp.components_.shape[0] == 0, seed
+        new = imp.transform(X + 0.0)
+        assert_allclose(new, imp.transform(X), atol=1e-12)
