@@ -296,15 +296,15 @@ class BlendImputer(_BaseImputer, _BaseComposition):
         ``False`` completes the table with the fits of the first held-out set:
         about half the time, at some cost in accuracy when the set is 10 %
         (10,000 x 20 rank-4 table, 30 % missing: 7.4 s instead of 13 s, RMSE
-        0.388 instead of 0.368). ``"warm"``: a
-        candidate that can continue a fit (``warm_start`` and ``refit_max_iter``
-        parameters, as :class:`INRImputer`) continues its first held-out fit on all
-        observed entries for ``refit_max_iter`` steps instead of a fit from
-        scratch; the others are refitted. Cheaper, but its completion is close to
-        the held-out fit's, so averaging the two (``average_fits``) gains little:
-        on 9 masked 128² images (seed 0) ``image_imputer()`` with a warm refit
-        (400 + 100 steps) scored 0.01 to 0.60 dB (mean 0.29) below its two
-        independent 300-step fits averaged, the recipe's choice.
+        0.388 instead of 0.368). ``"warm"``: a candidate that can continue a fit
+        (``warm_start`` and ``refit_max_iter`` parameters, as :class:`INRImputer`)
+        continues its first held-out fit on all observed entries for
+        ``refit_max_iter`` steps instead of a fit from scratch; the others are
+        refitted. Cheaper, but its completion is close to the held-out fit's, so
+        averaging the two (``average_fits``) gains little: on 9 masked 128² images
+        (seed 0) ``image_imputer()`` with a warm refit (400 + 100 steps) scored
+        0.01 to 0.60 dB (mean 0.29) below its two independent 300-step fits
+        averaged, the recipe's choice.
     max_entries : dict of str to int or None, default=None
         Candidates that take part only in inputs of at most this many entries
         (rows x columns, after dropping all-missing columns without
