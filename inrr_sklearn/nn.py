@@ -15,6 +15,7 @@ computes on the plain layers (a test checks it) at 2.4x the speed on two cores f
 paper's 256 x 256, width-256 step (``benchmarks/bench_speed.py``, ``docs/speed.md``).
 """
 
+import itertools
 import math
 
 import torch
@@ -23,6 +24,27 @@ from torch import Tensor, nn
 # Rows per chunk in the fused CPU kernel: 4096 x 256 float32 activations (4 MiB) stay in
 # L2/L3 across the matmul, the sine and the next matmul. Measured in benchmarks/.
 _CPU_CHUNK_ROWS = 4096
+
+
+def siren_bounds(fan_in: int, omega: float, is_first: bool, init: str = "default"):
+    """Half-widths of the uniform draws of a sine layer's weight and bias.
+
+    The weight: :math:`1/\\text{fan\\_in}` in the first layer, else
+    :math:`\\sqrt{6/\\text{fan\\_in}}/\\omega`. The bias: that same bound with
+    ``init="paper"`` (the INRR authors' layer), else torch.nn.Linear's
+    :math:`1/\\sqrt{\\text{fan\\_in}}`.
+    """
+    bound = 1.0 / fan_in if is_first else math.sqrt(6.0 / fan_in) / omega
+    return bound, bound if init == "paper" else 1 / math.sqrt(fan_in)
+
+
+def siren_head_bound(fan_in: int, hidden_omega: float, init: str = "default"):
+    """Half-width of the uniform draws of a SIREN's linear head (weight and bias):
+    torch.nn.Linear's :math:`1/\\sqrt{\\text{fan\\_in}}`, or with ``init="paper"``
+    the sine weights' :math:`\\sqrt{6/\\text{fan\\_in}}/\\omega`."""
+    if init == "paper":
+        return math.sqrt(6.0 / fan_in) / hidden_omega
+    return 1 / math.sqrt(fan_in)
 
 
 class SineLayer(nn.Module):
@@ -62,9 +84,9 @@ class SineLayer(nn.Module):
         ``init="default"`` draws the bias as torch.nn.Linear does; ``"paper"`` draws
         it from the weights' bound, as the INRR authors' SIREN layer does.
         """
-        fan_in = self.in_features
-        bound = 1.0 / fan_in if self.is_first else math.sqrt(6.0 / fan_in) / self.omega
-        bias_bound = bound if init == "paper" else 1 / math.sqrt(fan_in)
+        bound, bias_bound = siren_bounds(
+            self.in_features, self.omega, self.is_first, init
+        )
         with torch.no_grad():
             self.weight.uniform_(-bound, bound, generator=generator)
             self.bias.uniform_(-bias_bound, bias_bound, generator=generator)
@@ -219,9 +241,7 @@ class SirenNet(nn.Module):
         """
         for layer in self.layers:
             layer.reset_parameters(generator, init)
-        bound = 1 / math.sqrt(self.head.in_features)
-        if init == "paper":
-            bound = math.sqrt(6.0 / self.head.in_features) / self.hidden_omega
+        bound = siren_head_bound(self.head.in_features, self.hidden_omega, init)
         with torch.no_grad():
             self.head.weight.uniform_(-bound, bound, generator=generator)
             self.head.bias.uniform_(-bound, bound, generator=generator)
@@ -248,6 +268,98 @@ class SirenNet(nn.Module):
 
     def extra_repr(self) -> str:
         return f"output_activation={self.output_activation!r}"
+
+
+class SirenStack(nn.Module):
+    """Several SIRENs of one architecture, their parameters stacked on a leading axis.
+
+    Network :math:`s` computes what :class:`SirenNet` (identity output) computes with
+    the parameters ``weights[l][s]`` and ``biases[l][s]``; evaluated together, each
+    layer is one batched matmul, :math:`\\sin(\\omega (h W_l^\\top + b_l))` as
+    ``torch.baddbmm(b_l, h, W_l^T, beta=omega, alpha=omega)``, for all networks at once.
+    For networks as small as INRR's tiny SIRENs a step costs what its kernels cost to
+    launch, whatever their size, so two networks in one pass cost about what one does.
+
+    Parameters
+    ----------
+    n_nets : int
+        Number of networks.
+    in_features, hidden_layer_sizes, out_features, first_omega, hidden_omega
+        As in :class:`SirenNet`, shared by every network.
+
+    Shape:
+        - Input: ``(n_nets, N, in_features)``, or ``(N, in_features)`` with ``net``
+        - Output: ``(n_nets, N, out_features)``, or ``(N, out_features)`` with ``net``
+    """
+
+    def __init__(
+        self,
+        n_nets: int,
+        in_features: int,
+        hidden_layer_sizes: tuple[int, ...],
+        out_features: int,
+        first_omega: float,
+        hidden_omega: float,
+    ) -> None:
+        super().__init__()
+        widths = [in_features, *hidden_layer_sizes, out_features]
+        pairs = list(itertools.pairwise(widths))
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(n_nets, fan_out, fan_in))
+            for fan_in, fan_out in pairs
+        )
+        self.biases = nn.ParameterList(
+            nn.Parameter(torch.empty(n_nets, 1, fan_out)) for _, fan_out in pairs
+        )
+        n_sine = len(hidden_layer_sizes)
+        self.omegas = (float(first_omega),) + (float(hidden_omega),) * (n_sine - 1)
+        self.hidden_omega = float(hidden_omega)
+        self.reset_parameters()
+
+    def reset_parameters(
+        self, generator: torch.Generator | None = None, init: str = "default"
+    ) -> None:
+        """Re-draw every network as :meth:`SirenNet.reset_parameters` draws one.
+
+        Network by network, in SirenNet's order (each sine layer's weight then bias,
+        then the head's): network :math:`s` gets the numbers that the :math:`s`-th of
+        ``n_nets`` SirenNets reset one after another from ``generator`` would get.
+        """
+        n_sine = len(self.omegas)
+        with torch.no_grad():
+            for net in range(self.weights[0].shape[0]):
+                for layer, (weight, bias) in enumerate(
+                    zip(self.weights, self.biases, strict=True)
+                ):
+                    fan_in = weight.shape[2]
+                    if layer < n_sine:
+                        bound, bias_bound = siren_bounds(
+                            fan_in, self.omegas[layer], layer == 0, init
+                        )
+                    else:
+                        bound = bias_bound = siren_head_bound(
+                            fan_in, self.hidden_omega, init
+                        )
+                    weight[net].uniform_(-bound, bound, generator=generator)
+                    bias[net].uniform_(-bias_bound, bias_bound, generator=generator)
+
+    def forward(self, x: Tensor, net: int | None = None) -> Tensor:
+        weights, biases = list(self.weights), list(self.biases)
+        if net is not None:  # one network: its slices, as a batch of one
+            x = x.unsqueeze(0)
+            weights = [w[net : net + 1] for w in weights]
+            biases = [b[net : net + 1] for b in biases]
+        for weight, bias, omega in zip(
+            weights[:-1], biases[:-1], self.omegas, strict=True
+        ):
+            x = torch.sin(
+                torch.baddbmm(bias, x, weight.transpose(1, 2), beta=omega, alpha=omega)
+            )
+        out = torch.baddbmm(biases[-1], x, weights[-1].transpose(1, 2))
+        return out if net is None else out.squeeze(0)
+
+    def extra_repr(self) -> str:
+        return f"n_nets={self.weights[0].shape[0]}, omegas={self.omegas}"
 
 
 class DMFNet(nn.Module):

@@ -32,8 +32,7 @@ def test_rgb_completes_with_every_regularizer(rgb, reg):
     assert out.shape == (16, 36) and not np.isnan(out).any()
     assert_array_equal(out[~np.isnan(X)], X[~np.isnan(X)])
     if isinstance(reg, INRR):
-        assert imp.penalty_.row.coords.shape[0] == 16
-        assert imp.penalty_.col.coords.shape[0] == 12  # pixel columns, not 36
+        assert imp.penalty_.inrs.sizes == (16, 12)  # pixel columns, not 36
 
 
 def test_rgb_siren_beats_channel_means(rgb):
@@ -55,7 +54,7 @@ def test_dmf_with_channels_and_inrr(rgb):
     imp = DMFImputer(reg=INRR(**FAST_INRR), n_channels=3, **FAST_DMF)
     out = imp.fit_transform(X)
     assert out.shape == X.shape and not np.isnan(out).any()
-    assert imp.penalty_.col.coords.shape[0] == 12
+    assert imp.penalty_.inrs.sizes[1] == 12
 
 
 def test_inrr_penalty_on_a_tensor_uses_both_spatial_unfoldings():
@@ -92,5 +91,4 @@ def test_frame_stack_as_channels():
     out = imp.fit_transform(X).reshape(10, 8, 5)
     assert_array_equal(out[~missing], video[~missing])
     assert not np.isnan(out).any()
-    assert imp.penalty_.row.coords.shape[0] == 10
-    assert imp.penalty_.col.coords.shape[0] == 8
+    assert imp.penalty_.inrs.sizes == (10, 8)

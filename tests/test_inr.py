@@ -71,7 +71,7 @@ def test_new_rows_with_inrr_warm_start_the_tiny_networks(low_rank_with_nans):
     imp = _fast(reg=INRR(**FAST_INRR), refit_max_iter=3).fit(X_nan[:8])
     out = imp.transform(X_nan[8:])
     assert out.shape == (4, 8) and not np.isnan(out).any()
-    assert imp.penalty_.row.coords.shape == (8, 1)  # fitted module untouched
+    assert imp.penalty_.inrs.sizes == (8, 8)  # fitted module untouched
 
 
 def test_inrr_beats_no_regularizer_on_structured_problem():

@@ -2,9 +2,10 @@
 
 import math
 
+import pytest
 import torch
 
-from inrr_sklearn.nn import SineLayer, SirenNet
+from inrr_sklearn.nn import SineLayer, SirenNet, SirenStack
 
 
 def test_siren_output_shape_and_repr():
@@ -69,3 +70,35 @@ def test_fused_kernel_gradcheck():
 
     inputs = tuple(p.detach().clone().requires_grad_(True) for p in params)
     assert torch.autograd.gradcheck(g, inputs)
+
+
+@pytest.mark.parametrize("init", ["default", "paper"])
+def test_siren_stack_is_sirennets_drawn_in_turn(init):
+    """Network s of a stack starts and computes as the s-th of SirenNets reset one
+    after another from the same generator, together and one at a time."""
+    widths = (8, 6, 8)
+    stack = SirenStack(3, 2, widths, 5, 7.0, 1.5).double()
+    stack.reset_parameters(torch.Generator().manual_seed(4), init)
+    generator = torch.Generator().manual_seed(4)
+    nets = []
+    for _ in range(3):
+        net = SirenNet(2, widths, 5, 7.0, 1.5, fused=False).double()
+        net.reset_parameters(generator, init)
+        nets.append(net)
+    x = torch.rand(3, 11, 2, dtype=torch.float64) * 2 - 1
+    together = stack(x)
+    assert together.shape == (3, 11, 5)
+    for s, net in enumerate(nets):
+        linears = [*net.layers, net.head]
+        for linear, weight, bias in zip(
+            linears, stack.weights, stack.biases, strict=True
+        ):
+            assert torch.equal(weight[s], linear.weight)
+            assert torch.equal(bias[s, 0], linear.bias)
+        torch.testing.assert_close(together[s], net(x[s]))
+        torch.testing.assert_close(stack(x[s], net=s), net(x[s]))
+    # gradients reach each network's own slice only
+    stack(x[1], net=1).sum().backward()
+    for param in stack.parameters():
+        assert param.grad[1].abs().sum() > 0
+        assert param.grad[0].abs().sum() == 0 and param.grad[2].abs().sum() == 0

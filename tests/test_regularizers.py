@@ -42,7 +42,7 @@ def test_inrr_penalty_matches_formula_and_normalisation():
     reg = INRR(alpha_row=2.0, alpha_col=0.0, rank=4, hidden_layer_sizes=(8,))
     module = _built(reg, shape=(5, 3))
     X = torch.arange(15.0).reshape(5, 3)
-    P = module.row.probabilities()
+    P = module.probabilities()[0]
     A = P @ P.t()
     A.fill_diagonal_(0)
     expected = (
@@ -72,7 +72,7 @@ def test_inrr_l1_energy_penalty_gradients_and_size_guard():
     )
     module = _built(reg, shape=(5, 3))
     X = torch.arange(15.0).reshape(5, 3).requires_grad_()
-    P_row, P_col = (side.probabilities() for side in (module.row, module.col))
+    P_row, P_col = module.probabilities()
     expected = 2.0 * 4 / (5 * 5 * 3) * l1_energy_dense(X, P_row) + 3.0 * 4 / (
         3 * 3 * 5
     ) * l1_energy_dense(X.t(), P_col)
@@ -102,7 +102,7 @@ def test_inrr_paper_weighting_is_raw_trace_over_observed_fraction():
     g = torch.Generator().manual_seed(0)
     module = reg.build((4, 6), n_observed=12, generator=g)
     X = torch.rand(4, 6)
-    P = module.row.probabilities()
+    P = module.probabilities()[0]
     expected = 1e-6 * (24 / 12) * dirichlet_energy_dense(X, P @ P.t())
     torch.testing.assert_close(module(X, None), expected)
 
@@ -113,10 +113,9 @@ def test_gradients_reach_tiny_inr_and_matrix():
     X = torch.rand(6, 5, requires_grad=True)
     module(X, None).backward()
     assert X.grad.abs().sum() > 0
-    for side in ("row", "col"):
-        grads = [p.grad for p in getattr(module, side).parameters()]
-        assert all(g is not None for g in grads)
-        assert sum(g.abs().sum() for g in grads) > 0
+    for param in module.parameters():  # stacked: [row network, column network]
+        assert param.grad is not None
+        assert all(side.abs().sum() > 0 for side in param.grad)
     groups = module.param_groups()
     assert groups[0]["lr"] == reg.learning_rate_init
     assert len(groups[0]["params"]) == len(list(module.parameters()))
@@ -210,3 +209,76 @@ def test_sum_of_bad_terms_is_refused():
 def test_invalid_hyperparameter_is_reported():
     with pytest.raises(ValueError, match="alpha"):
         _built(TV(alpha=-1.0))
+
+
+def test_factored_dirichlet_energy_of_a_batch_is_each_matrix_energy():
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(2, 9, 4, dtype=torch.float64, generator=g)
+    P = torch.softmax(torch.randn(2, 9, 3, dtype=torch.float64, generator=g), dim=2)
+    batch = dirichlet_energy_factored(X, P)
+    assert batch.shape == (2,)
+    for i in range(2):
+        torch.testing.assert_close(batch[i], dirichlet_energy_factored(X[i], P[i]))
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (6, 6, 2), (7, 5)])
+def test_inrr_batched_sides_equal_side_by_side(shape):
+    """A square matrix evaluates both sides in one batched pass; the penalty and every
+    gradient equal the side-by-side evaluation (and the formula on each unfolding)."""
+    reg = INRR(alpha_row=0.3, alpha_col=0.7, rank=4, hidden_layer_sizes=(8, 8))
+    module = _built(reg, shape=shape).double()
+    assert module._batched == (shape[0] == shape[1])
+    X = torch.rand(*shape, dtype=torch.float64, requires_grad=True)
+    batched = module(X, None)
+    batched_grads = torch.autograd.grad(batched, [X, *module.parameters()])
+    module._batched = False
+    side_by_side = module(X, None)
+    torch.testing.assert_close(batched, side_by_side)
+    for a, b in zip(
+        batched_grads,
+        torch.autograd.grad(side_by_side, [X, *module.parameters()]),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b)
+    expected = 0
+    factors = module.probabilities()
+    for mode, (alpha, P) in enumerate(zip((0.3, 0.7), factors, strict=True)):
+        view = torch.movedim(X, mode, 0).reshape(shape[mode], -1)
+        k, n = view.shape
+        expected = expected + alpha * 4 / (k * k * n) * dirichlet_energy_dense(
+            view, P @ P.t()
+        )
+    torch.testing.assert_close(batched, expected)
+
+
+def test_inrr_pickle_of_version_0_1_0_loads_with_the_same_networks():
+    """Version 0.1.0 pickled one ``_SimilarityINR`` (coords and a SirenNet) per side;
+    loading converts them to the stacked networks, computing the same factors."""
+    from torch import nn
+
+    from inrr_sklearn.nn import SirenNet
+    from inrr_sklearn.regularizers._inrr import _INRRPenalty, _SimilarityINR
+
+    reg = INRR(rank=4, hidden_layer_sizes=(8, 8), omega_0=3.0, hidden_omega_0=2.0)
+    module = _built(reg, shape=(5, 7))
+    g = torch.Generator().manual_seed(9)
+    sides = []
+    for k in (5, 7):
+        side = _SimilarityINR()
+        side.register_buffer("coords", torch.linspace(-1.0, 1.0, k).unsqueeze(1))
+        side.net = SirenNet(1, (8, 8), 4, 3.0, 2.0, fused=False)
+        side.net.reset_parameters(g)
+        sides.append(side)
+    state = dict(module.__dict__)
+    state["_modules"] = {"row": sides[0], "col": sides[1]}
+    state["_buffers"] = {"scales": module.scales}
+    del state["_batched"]
+    loaded = _INRRPenalty.__new__(_INRRPenalty)
+    loaded.__setstate__(state)
+    for side, P in zip(sides, loaded.probabilities(), strict=True):
+        expected = torch.softmax(side.net(side.coords), dim=1)
+        torch.testing.assert_close(P, expected)
+    X = torch.rand(5, 7)
+    assert torch.isfinite(loaded(X, None))
+    assert isinstance(loaded.inrs, nn.Module) and loaded.inrs.sizes == (5, 7)
+    torch.testing.assert_close(loaded.weights, module.weights)

@@ -37,12 +37,14 @@ def dirichlet_energy_factored(X: Tensor, P: Tensor) -> Tensor:
 
     Parameters
     ----------
-    X : Tensor of shape (k, n)
-    P : Tensor of shape (k, r)
+    X : Tensor of shape (..., k, n)
+    P : Tensor of shape (..., k, r)
+        Leading dimensions (a batch of matrices and their factors) broadcast.
 
     Returns
     -------
-    energy : 0-dim Tensor
+    energy : Tensor of shape (...)
+        0-dim for one matrix.
 
     Examples
     --------
@@ -57,12 +59,12 @@ def dirichlet_energy_factored(X: Tensor, P: Tensor) -> Tensor:
     """
     # The energy is unchanged by adding one vector to every row (L @ 1 = 0); centring the
     # columns first avoids cancellation between the two large terms in float32.
-    X = X - X.mean(dim=0, keepdim=True)
-    row_sq = (X * X).sum(dim=1)
+    X = X - X.mean(dim=-2, keepdim=True)
+    row_sq = (X * X).sum(dim=-1)
     # d_i + q_i = p_i . s: the q_i terms of the degree and of tr(X^T A X) cancel.
-    degree_plus_q = P @ P.sum(dim=0)
-    PtX = P.t() @ X
-    return degree_plus_q @ row_sq - (PtX * PtX).sum()
+    degree_plus_q = (P @ P.sum(dim=-2).unsqueeze(-1)).squeeze(-1)
+    PtX = P.transpose(-1, -2) @ X
+    return (degree_plus_q * row_sq).sum(dim=-1) - (PtX * PtX).sum(dim=(-2, -1))
 
 
 def dirichlet_energy_dense(X: Tensor, A: Tensor) -> Tensor:

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from inrr_sklearn._utils import Interval, StrOptions, check_layer_sizes
-from inrr_sklearn.nn import SirenNet
+from inrr_sklearn.nn import SirenStack
 from inrr_sklearn.regularizers._base import BaseRegularizer, Penalty
 from inrr_sklearn.regularizers._graph import (
     L1_MAX_ELEMENTS,
@@ -19,22 +19,45 @@ from inrr_sklearn.regularizers._graph import (
 )
 
 
-class _SimilarityINR(nn.Module):
-    """Tiny SIREN mapping each index coordinate in [-1, 1] to a probability vector.
+class _SimilarityINRs(nn.Module):
+    """The row and the column tiny SIREN, mapping index coordinates in [-1, 1] to
+    probability vectors: :math:`p_i = \\mathrm{softmax}(f(u_i))`.
+
+    Both networks are one :class:`~inrr_sklearn.nn.SirenStack` of two. When the two
+    sides have the same number of items (square images, the paper's setting) one
+    batched pass evaluates both; otherwise each side runs on its own.
 
     Shape:
-        - Output of ``probabilities()``: ``(k, rank)``, rows on the simplex.
+        - ``coords``: ``(2, max(k_row, k_col), 1)``; side ``s`` reads its first
+          ``k_s`` (zeros pad the shorter side)
+        - Output of ``probabilities()``: ``(2, k, rank)`` when both sides have ``k``
+          items and both are asked for, else a tuple of ``(k_s, rank)`` (None for a
+          side not asked for); rows on the simplex.
     """
 
-    def __init__(self, n_items, hidden_layer_sizes, rank, omega_0, hidden_omega_0):
+    def __init__(self, sizes, hidden_layer_sizes, rank, omega_0, hidden_omega_0):
         super().__init__()
-        self.register_buffer("coords", torch.linspace(-1.0, 1.0, n_items).unsqueeze(1))
-        self.net = SirenNet(
-            1, hidden_layer_sizes, rank, omega_0, hidden_omega_0, fused=False
+        self.sizes = tuple(int(k) for k in sizes)
+        coords = torch.zeros(2, max(self.sizes), 1)
+        for side, k in enumerate(self.sizes):
+            coords[side, :k, 0] = torch.linspace(-1.0, 1.0, k)
+        self.register_buffer("coords", coords)
+        self.nets = SirenStack(2, 1, hidden_layer_sizes, rank, omega_0, hidden_omega_0)
+
+    def probabilities(self, sides=(True, True)):
+        if all(sides) and self.sizes[0] == self.sizes[1]:
+            return torch.softmax(self.nets(self.coords), dim=2)
+        return tuple(
+            torch.softmax(self.nets(self.coords[side, :k], net=side), dim=1)
+            if wanted
+            else None
+            for side, (k, wanted) in enumerate(zip(self.sizes, sides, strict=True))
         )
 
-    def probabilities(self) -> Tensor:
-        return torch.softmax(self.net(self.coords), dim=1)
+
+class _SimilarityINR(nn.Module):
+    """One side's tiny SIREN as pickles of version 0.1.0 stored it (``coords`` and a
+    :class:`SirenNet` ``net``); :meth:`_INRRPenalty.__setstate__` converts it."""
 
 
 class INRR(BaseRegularizer):
@@ -196,15 +219,16 @@ class INRR(BaseRegularizer):
             alphas=(self.alpha_row, self.alpha_col), scales=scales,
             energy=self.energy, learning_rate=self.learning_rate_init,
         )  # fmt: skip
-        for side in (penalty.row, penalty.col):
-            side.net.reset_parameters(generator, self.init)
+        penalty.inrs.nets.reset_parameters(generator, self.init)
         return penalty
 
 
 class _INRRPenalty(Penalty):
-    """INRR built for one matrix: a similarity INR per side and their energies.
+    """INRR built for one matrix: the similarity INRs of both sides and their energies.
 
     ``scales`` holds the normalisation :math:`c` of each side; ``alphas`` the weights.
+    When both sides are on, have the same number of items and use the Dirichlet
+    energy, both energies are one batched computation on the stacked unfoldings.
     """
 
     def __init__(
@@ -212,25 +236,44 @@ class _INRRPenalty(Penalty):
         alphas, scales, energy, learning_rate,
     ) -> None:  # fmt: skip
         super().__init__()
-        self.row, self.col = (
-            _SimilarityINR(k, hidden_layer_sizes, rank, omega_0, hidden_omega_0)
-            for k in shape[:2]
+        self.inrs = _SimilarityINRs(
+            shape[:2], hidden_layer_sizes, rank, omega_0, hidden_omega_0
         )
         self.alphas = tuple(float(a) for a in alphas)
         self.register_buffer("scales", torch.tensor(scales, dtype=torch.float32))
         self.energy = energy
         self.learning_rate = learning_rate
+        self._set_weights()
+
+    def _set_weights(self):
+        """Each side's :math:`\\alpha c` (a buffer: one product with both energies)."""
+        self.register_buffer(
+            "weights", self.scales.new_tensor(self.alphas) * self.scales
+        )
+        sizes = self.inrs.sizes
+        self._batched = (
+            min(self.alphas) > 0 and sizes[0] == sizes[1] and self.energy == "dirichlet"
+        )
 
     def forward(self, X: Tensor, model: nn.Module) -> Tensor:
+        views = [unfold(X, mode) for mode in (0, 1)]
+        if self._batched:
+            energies = dirichlet_energy_factored(
+                torch.stack(views), self.inrs.probabilities()
+            )
+            return (energies * self.weights.to(energies.dtype)).sum()
         energy = l1_energy_dense if self.energy == "l1" else dirichlet_energy_factored
+        factors = self.inrs.probabilities(tuple(a > 0 for a in self.alphas))
         total = X.new_zeros(())
-        for mode, (side, alpha) in enumerate(
-            zip((self.row, self.col), self.alphas, strict=True)
-        ):
-            if alpha > 0:
-                P = side.probabilities()
-                total = total + alpha * self.scales[mode] * energy(unfold(X, mode), P)
+        for view, P, weight in zip(views, factors, self.weights, strict=True):
+            if P is not None:
+                total = total + weight * energy(view, P)
         return total
+
+    def probabilities(self):
+        """The factors :math:`P` of both sides, ``(P_row, P_col)`` (differentiable)."""
+        factors = self.inrs.probabilities()
+        return tuple(factors.unbind(0)) if torch.is_tensor(factors) else factors
 
     def snapshot(self) -> dict:
         """The factors :math:`P` (k x r, rows on the simplex) of both similarities.
@@ -240,8 +283,8 @@ class _INRRPenalty(Penalty):
         """
         with torch.no_grad():
             return {
-                name: side.probabilities().double().cpu().numpy()
-                for name, side in (("row", self.row), ("col", self.col))
+                name: P.double().cpu().numpy()
+                for name, P in zip(("row", "col"), self.probabilities(), strict=True)
             }
 
     def similarity(self, side="row"):
@@ -250,6 +293,35 @@ class _INRRPenalty(Penalty):
         Forms the k x k matrix: for inspection and plots, not for training.
         """
         return similarity_from_factor(self.snapshot()[side])
+
+    def __setstate__(self, state):
+        # Pickles of version 0.1.0 hold one _SimilarityINR per side ("row", "col"):
+        # their parameters become the stacked networks' (the same numbers).
+        modules = state.get("_modules", {})
+        if "row" in modules:
+            sides = [modules.pop("row"), modules.pop("col")]
+            nets = [side.net for side in sides]
+            layers = nets[0].layers
+            similarity = _SimilarityINRs(
+                [side.coords.shape[0] for side in sides],
+                [layer.out_features for layer in layers],
+                nets[0].head.out_features,
+                layers[0].omega,
+                nets[0].hidden_omega,
+            )
+            stack = similarity.nets
+            with torch.no_grad():
+                for side, net in enumerate(nets):
+                    linears = [*net.layers, net.head]
+                    for linear, weight, bias in zip(
+                        linears, stack.weights, stack.biases, strict=True
+                    ):
+                        weight[side].copy_(linear.weight)
+                        bias[side, 0].copy_(linear.bias)
+            modules["inrs"] = similarity.to(sides[0].coords.device)
+        super().__setstate__(state)
+        if "weights" not in self._buffers:
+            self._set_weights()
 
     def extra_repr(self) -> str:
         return f"alphas={self.alphas}, energy={self.energy!r}"

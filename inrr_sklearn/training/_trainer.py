@@ -21,6 +21,7 @@ The host-side policies (stopping, divergence, progress, history) are callbacks r
 
 import contextlib
 import math
+import threading
 import warnings
 from typing import NamedTuple
 
@@ -37,6 +38,11 @@ PRECISIONS = ("float32", "tf32", "bfloat16")
 
 # Captures tried before a trainer falls back to eager steps (with a warning).
 CAPTURE_ATTEMPTS = 2
+
+# One capture at a time in a process: entering torch.cuda.graph synchronises the device
+# and empties the allocator's cache, which must not run while another thread (a blend's
+# candidates fitted in threads) is capturing.
+_CAPTURE_LOCK = threading.Lock()
 
 
 class StepResult(NamedTuple):
@@ -148,8 +154,9 @@ class Trainer:
             self._val_target = target.reshape(-1, self._channels)[self._val_pixels]
         # One Adam for the model and the penalty's trainable part (their own groups and
         # learning rates): one optimizer step per training step. On CPU FlatAdam
-        # (torch.optim's construction imports torch._dynamo: seconds per process);
-        # graph replay needs Adam's step counters on the device (capturable).
+        # (torch.optim's construction imports torch._dynamo: seconds per process).
+        # Elsewhere torch's fused Adam: one kernel a group instead of a dozen foreach
+        # launches, the step counters on the device (graph replay needs them there).
         groups = [{"params": list(model.parameters())}]
         if penalty is not None:
             groups += penalty.param_groups()
@@ -157,7 +164,7 @@ class Trainer:
             self.optimizer = FlatAdam(groups, lr=learning_rate)
         else:
             self.optimizer = torch.optim.Adam(
-                groups, lr=learning_rate, capturable=cuda_graph
+                groups, lr=learning_rate, capturable=cuda_graph, fused=True
             )
         self.parameters = list(model.parameters())
         if penalty is not None:
@@ -197,10 +204,16 @@ class Trainer:
             graph = torch.cuda.CUDAGraph()
             try:
                 # "thread_local": other threads' CUDA calls may not invalidate it.
-                with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                with (
+                    _CAPTURE_LOCK,
+                    torch.cuda.graph(graph, capture_error_mode="thread_local"),
+                ):
                     outputs = self._step()
             except Exception as exc:  # an op that cannot be captured
-                self.capture_error = exc
+                # The op that broke the capture raised first; ending the capture then
+                # raises "operation failed due to a previous error during capture",
+                # with the first error as its context: keep that one.
+                self.capture_error = exc.__context__ or exc
                 torch.cuda.synchronize(device)
                 continue
             self.graph, self._graph_outputs = graph, outputs
