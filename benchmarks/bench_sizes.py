@@ -18,7 +18,10 @@ call: two INR + TV fits, two refined fills and a biharmonic fill; above
 ``max_entries=None``), ``image_imputer("refined")`` and scikit-image's biharmonic fill
 (the peer) on ``--recipe-sizes`` images
 are timed as a whole fit + transform (the first blend also starts joblib's worker
-processes).
+processes). ``--blend-tables`` sets the blend's tables; ``--inrr-fit-sizes`` and
+``--inrr-fit-tables`` add whole fits of ``INRImputer(reg=INRR())`` on images and
+``DMFImputer(reg=INRR())`` on tables at their defaults (early stopping on), as
+``benchmarks/gpu_suite.sh`` runs them for the GPU column of ``docs/which_method.md``.
 Writes ``docs/speed_sizes_<device>.md``.
 """
 
@@ -39,7 +42,6 @@ from inrr_sklearn.recipes import BLEND_MAX_PIXELS
 
 IMAGE_SIZES = (64, 128, 256, 512)
 TABLE_SHAPES = ((1_000, 20), (10_000, 20), (100_000, 50))
-BLEND_SHAPES = ((1_000, 20), (10_000, 20))
 BATCH_SIZE = 128 * 128
 
 
@@ -52,6 +54,11 @@ def _image(n, rng):
 def _table(shape, rng, rank=5):
     X = rng.normal(size=(shape[0], rank)) @ rng.normal(size=(rank, shape[1]))
     return np.where(rng.random(shape) < 0.3, np.nan, X)
+
+
+def _shape(text):
+    rows, cols = text.lower().split("x")
+    return int(rows), int(cols)
 
 
 def seconds_per_step(estimator, X, steps):
@@ -70,6 +77,14 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument(
         "--recipe-sizes", type=int, nargs="*", default=[128, 512, 1024], metavar="N"
+    )
+    parser.add_argument(
+        "--blend-tables", type=_shape, nargs="*", default=[(1_000, 20), (10_000, 20)],
+        metavar="ROWSxCOLS",
+    )  # fmt: skip
+    parser.add_argument("--inrr-fit-sizes", type=int, nargs="*", default=[])
+    parser.add_argument(
+        "--inrr-fit-tables", type=_shape, nargs="*", default=[], metavar="ROWSxCOLS"
     )
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
@@ -93,6 +108,11 @@ def main(argv=None):
         "|---|---|---|---|---|",
     ]
 
+    out = Path(args.docs) / f"speed_sizes_{device.type}.md"
+
+    def save():  # after every row: a run stopped early keeps what it measured
+        out.write_text("\n".join(lines) + "\n")
+
     def row(label, shape, estimator, X):
         per_step = seconds_per_step(estimator, X, args.steps)
         max_iter = type(estimator)().max_iter
@@ -101,6 +121,7 @@ def main(argv=None):
             f"{per_step * max_iter:.0f} |"
         )
         print(lines[-1], flush=True)
+        save()
 
     for n in IMAGE_SIZES:
         X = _image(n, rng)
@@ -130,12 +151,17 @@ def main(argv=None):
         _, seconds = timed_fit_transform(imputer, X)
         lines.append(f"| {label} | {size} | {seconds:.2f} |")
         print(lines[-1], flush=True)
+        save()
 
-    for shape in BLEND_SHAPES:
-        size = f"{shape[0]:,} x {shape[1]}"
+    for shape in args.inrr_fit_tables:
+        imputer = DMFImputer(reg=INRR(), random_state=0, device=args.device)
         whole_fit(
-            "BlendImputer()", size, BlendImputer(random_state=0), _table(shape, rng)
-        )
+            "DMFImputer(reg=INRR())", f"{shape[0]:,} x {shape[1]}", imputer,
+            _table(shape, rng),
+        )  # fmt: skip
+    for n in args.inrr_fit_sizes:
+        imputer = INRImputer(reg=INRR(), random_state=0, device=args.device)
+        whole_fit("INRImputer(reg=INRR())", f"{n} x {n}", imputer, _image(n, rng))
     for n in args.recipe_sizes:
         X, size = _image(n, rng), f"{n} x {n}"
         recipe = image_imputer(random_state=0, device=args.device)
@@ -148,10 +174,13 @@ def main(argv=None):
         whole_fit('image_imputer("refined")', size, refined, X)
         peer = image_imputer("biharmonic")
         whole_fit('image_imputer("biharmonic") (the peer)', size, peer, X)
-    text = "\n".join(lines) + "\n"
-    out = Path(args.docs) / f"speed_sizes_{device.type}.md"
-    out.write_text(text)
-    print(text, f"written to {out}", sep="\n")
+    for shape in args.blend_tables:
+        size = f"{shape[0]:,} x {shape[1]}"
+        whole_fit(
+            "BlendImputer()", size, BlendImputer(random_state=0), _table(shape, rng)
+        )
+    save()
+    print("\n".join(lines), f"written to {out}", sep="\n")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ median seconds per step, the achieved matmul GFLOP/s and its fraction of the mea
 matmul peak of the variant's precision on this machine. CPU variants: plain autograd
 SIREN, our fused CPU kernel, fused + INRR. CUDA variants: eager, CUDA graph
 (``cuda_graph=True``), TF32 and bfloat16 (``precision``) and ``torch.compile`` of the
-networks inside the graph, each without and with ``INRR.paper()``; CUDA steps are timed
-with device events over ``--steps`` consecutive steps. Writes
-``docs/speed_<device>.md``.
+networks inside the graph, each without and with ``INRR.paper()``, and three ablations
+of the bfloat16 graph step with INRR (see ``make_trainer``); CUDA steps are timed with
+device events over ``--steps`` consecutive steps. Writes ``docs/speed_<device>.md``.
 """
 
 import argparse
@@ -28,6 +28,8 @@ import torch
 
 from inrr_sklearn import INRR
 from inrr_sklearn.nn import SirenNet
+from inrr_sklearn.regularizers import dirichlet_energy_factored
+from inrr_sklearn.regularizers._graph import unfold
 from inrr_sklearn.training import GRAPH_WARMUP_STEPS, PRECISIONS, Trainer
 from inrr_sklearn.training._trainer import _matmul_precision
 
@@ -72,8 +74,16 @@ def _sync(device):
 
 
 def make_trainer(size, widths, device, *, fused=None, reg=None, cuda_graph=False,
-                 precision="float32", compile=False, seed=0):  # fmt: skip
-    """The library's trainer for the paper's problem at ``size``² (random data)."""
+                 precision="float32", compile=False, seed=0, ablation=None):  # fmt: skip
+    """The library's trainer for the paper's problem at ``size``² (random data).
+
+    ``ablation`` (with INRR, CUDA) undoes one part of the library's INRR step to
+    measure what it saves: ``"sides"`` evaluates the row and column networks and
+    energies one after the other, ``"foreach"`` replaces the fused Adam by torch's
+    multi-tensor one; ``"stream"`` tries what the library does not do: the tiny
+    networks on a second CUDA stream, forked before the main network's forward pass,
+    so that their kernels can overlap the main network's.
+    """
     generator = torch.Generator().manual_seed(seed)
     net = SirenNet(2, widths, 1, 30.0, 1.0, "sigmoid", fused=fused)
     net.reset_parameters(generator)
@@ -93,16 +103,64 @@ def make_trainer(size, widths, device, *, fused=None, reg=None, cuda_graph=False
         net.compile()
         if penalty is not None:
             penalty.compile()
-    return Trainer(
+
+    def forward():
+        return net(coords).reshape(size, size)
+
+    trained_penalty = penalty
+    if ablation == "sides":
+        penalty._batched = False
+    elif ablation == "stream":
+        trained_penalty = _SideStreamINRR(penalty)
+
+        def forward():
+            return trained_penalty.fork(lambda: net(coords).reshape(size, size))
+
+    trainer = Trainer(
         net,
-        lambda: net(coords).reshape(size, size),
+        forward,
         target,
         weight,
-        penalty=penalty,
+        penalty=trained_penalty,
         learning_rate=1e-4,
         cuda_graph=cuda_graph,
         precision=precision,
     )
+    if ablation == "foreach":
+        groups = [{"params": list(net.parameters())}, *penalty.param_groups()]
+        trainer.optimizer = torch.optim.Adam(
+            groups, lr=1e-4, capturable=cuda_graph, foreach=True
+        )
+    return trainer
+
+
+class _SideStreamINRR(torch.nn.Module):
+    """Ablation: INRR's tiny networks on a side stream, overlapping the main forward
+    (and, through autograd's stream semantics, their backward the main backward)."""
+
+    def __init__(self, penalty):
+        super().__init__()
+        self.penalty = penalty
+        self.stream = torch.cuda.Stream()
+        self.factors = None
+
+    def param_groups(self):
+        return self.penalty.param_groups()
+
+    def fork(self, main_forward):
+        main = torch.cuda.current_stream()
+        self.stream.wait_stream(main)
+        with torch.cuda.stream(self.stream):
+            self.factors = self.penalty.inrs.probabilities()
+        out = main_forward()
+        main.wait_stream(self.stream)
+        self.factors.record_stream(main)
+        return out
+
+    def forward(self, X, model):
+        views = torch.stack([unfold(X, mode) for mode in (0, 1)])
+        energies = dirichlet_energy_factored(views, self.factors)
+        return (energies * self.penalty.weights.to(energies.dtype)).sum()
 
 
 def time_steps(trainer, device, steps):
@@ -146,12 +204,22 @@ def variants_for(device):
         ("CUDA graph", dict(cuda_graph=True)),
         ("CUDA graph, TF32", dict(cuda_graph=True, precision="tf32")),
         ("CUDA graph, bfloat16", dict(cuda_graph=True, precision="bfloat16")),
-        ("compile + graph, TF32", dict(cuda_graph=True, precision="tf32", compile=True)),
         ("compile + graph, bf16",
          dict(cuda_graph=True, precision="bfloat16", compile=True)),
+        ("compile + graph, TF32", dict(cuda_graph=True, precision="tf32", compile=True)),
     ]:  # fmt: skip
         variants.append((name, options))
         variants.append((f"{name} + INRR (paper)", {**options, "reg": INRR.paper()}))
+    bf16 = dict(cuda_graph=True, precision="bfloat16", reg=INRR.paper())
+    for ablation, label in [
+        ("sides", "rows then columns"),
+        ("foreach", "foreach Adam"),
+        ("stream", "tiny networks on a side stream"),
+    ]:
+        variants.append(
+            (f"CUDA graph, bfloat16 + INRR (paper), {label}",
+             {**bf16, "ablation": ablation})
+        )  # fmt: skip
     return variants
 
 
@@ -196,8 +264,11 @@ def main(argv=None):
         "|---|---|---|---|",
     ]
     results = {}
+    out = Path(args.docs) / f"speed_{device.type}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     for label, options in variants_for(device):
+        out.write_text("\n".join(lines) + "\n")  # a run stopped early keeps its rows
         if time.perf_counter() - started > args.budget:
             lines.append(f"| {label} | not run (time budget of {args.budget} s) | | |")
             continue
@@ -236,10 +307,16 @@ def main(argv=None):
                 f"the 10,001-step paper run takes {results[with_inrr] * 10001:.1f} s "
                 f"with INRR ({results[label] * 10001:.1f} s without)."
             )
+    reference = "CUDA graph, bfloat16 + INRR (paper)"
+    for label in results:
+        if label.startswith(reference + ", ") and reference in results:
+            lines.append(
+                f"- ablation, {label[len(reference) + 2 :]}: "
+                f"{results[label] * 1e3:.3f} ms a step against the library's "
+                f"{results[reference] * 1e3:.3f} ms."
+            )
     text = "\n".join(lines) + "\n"
     print(text)
-    out = Path(args.docs) / f"speed_{device.type}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     print(f"written to {out}")
 

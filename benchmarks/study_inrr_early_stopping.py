@@ -20,7 +20,9 @@ also seeding the models), three fits of the library's CPU SIREN (64 x 5, Adam 1e
 - ``inr+inrr``: ``INRR()`` at its defaults, ``early_stopping=False``, the curve.
 
 Each cell: mean over the seeds ± half their spread. Writes
-``docs/inrr_early_stopping.md`` (and, with ``--cache DIR``, each fit's curve to DIR).
+``docs/inrr_early_stopping.md`` (``_<tag>.md`` with ``--tag``; with ``--cache DIR``,
+each fit's curve to DIR, read back instead of fitting again). On a GPU
+(``benchmarks/gpu_suite.sh``): ``--size 256 --max-iter 10001 --tag gpu256``.
 """
 
 import argparse
@@ -96,6 +98,9 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--cache", default=None)
+    parser.add_argument(
+        "--tag", default=None, help="writes docs/inrr_early_stopping_<tag>.md"
+    )
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
 
@@ -160,7 +165,8 @@ def main(argv=None):
             f"to {gain.max():+.2f} dB; ahead in {int((gain > 0).sum())} of {gain.size} "
             "(image, seed) cases."
         )
-    path = Path(args.docs) / "inrr_early_stopping.md"
+    suffix = f"_{args.tag}" if args.tag else ""
+    path = Path(args.docs) / f"inrr_early_stopping{suffix}.md"
     path.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"wrote {path}")

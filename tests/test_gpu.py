@@ -189,19 +189,76 @@ def test_compile_inside_the_graph(reg):
     assert_array_equal(restored.transform(X_nan), out)
 
 
-def test_graph_capture_in_worker_processes():
-    """Fits in joblib's worker processes capture their graphs too (no fallback)."""
+@pytest.mark.parametrize("n_jobs", [4, 8])
+def test_graph_capture_in_worker_processes(n_jobs):
+    """Fits in joblib's worker processes, 8 sharing the card as in the replication
+    grid, capture their graphs too (no fallback); a failure names its first error."""
     from joblib import Parallel, delayed
 
-    results = Parallel(n_jobs=4)(delayed(_fit_in_worker)(seed) for seed in range(8))
-    failures = [message for message in results if message]
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_with_capture_warnings)(seed, kind)
+        for seed in range(2 * n_jobs)
+        for kind in ("inr", "inr+inrr", "dmf+inrr")
+    )
+    failures = [message for messages in results for message in messages]
     assert not failures, failures
 
 
-def _fit_in_worker(seed):
-    _, X_nan, _ = _problem()
+def test_graph_capture_in_threads():
+    """Fits in threads of one process (their captures take turns) do not fall back."""
+    from joblib import Parallel, delayed
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        INRImputer(hidden_layer_sizes=(32, 32), max_iter=100, random_state=seed,
-                   device="cuda").fit(X_nan)  # fmt: skip
+        Parallel(n_jobs=4, backend="threading")(
+            delayed(_fit)(seed, kind)
+            for seed in range(4)
+            for kind in ("inr", "inr+inrr", "dmf+inrr")
+        )
+    failures = [str(w.message) for w in caught if "graph capture" in str(w.message)]
+    assert not failures, failures
+
+
+def _fit(seed, kind):
+    from inrr_sklearn import DMFImputer
+
+    _, X_nan, _ = _problem()
+    reg = INRR(rank=8, hidden_layer_sizes=(8, 8)) if "inrr" in kind else None
+    if kind.startswith("dmf"):
+        imputer = DMFImputer(reg=reg, max_iter=100, random_state=seed, device="cuda")
+    else:
+        imputer = INRImputer(reg=reg, hidden_layer_sizes=(32, 32), max_iter=100,
+                             random_state=seed, device="cuda")  # fmt: skip
+    imputer.fit(X_nan)
+
+
+def _fit_with_capture_warnings(seed, kind):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _fit(seed, kind)
     return [str(w.message) for w in caught if "graph capture" in str(w.message)]
+
+
+def test_failed_capture_names_the_error_that_broke_it():
+    """A penalty that reads a value on the host cannot be captured: the fit warns with
+    that op's error (not "a previous error during capture") and trains eagerly."""
+    from inrr_sklearn.regularizers import BaseRegularizer, Penalty
+
+    class HostReadPenalty(Penalty):
+        def forward(self, X, model):
+            X.sum().item()  # a host read: not allowed while capturing
+            return (X * 0.0).sum()
+
+    class HostRead(BaseRegularizer):
+        def _build_penalty(self, shape, n_observed, generator):
+            return HostReadPenalty()
+
+    _, X_nan, missing = _problem()
+    imputer = INRImputer(reg=HostRead(), hidden_layer_sizes=(16, 16), max_iter=30,
+                         random_state=0, device="cuda", cuda_graph=True)  # fmt: skip
+    with pytest.warns(RuntimeWarning, match="graph capture failed") as record:
+        out = imputer.fit_transform(X_nan)
+    message = next(str(w.message) for w in record if "graph capture" in str(w.message))
+    assert "previous error" not in message, message
+    assert imputer.n_iter_ == 30
+    assert_array_equal(out[~missing], X_nan[~missing])

@@ -213,7 +213,8 @@ class Trainer:
                 # The op that broke the capture raised first; ending the capture then
                 # raises "operation failed due to a previous error during capture",
                 # with the first error as its context: keep that one.
-                self.capture_error = exc.__context__ or exc
+                previous = "previous error" in str(exc) and exc.__context__
+                self.capture_error = previous or exc
                 torch.cuda.synchronize(device)
                 continue
             self.graph, self._graph_outputs = graph, outputs
