@@ -316,3 +316,19 @@ def test_best_iterate_without_parameters():
     best = BestIterate([])
     best.update(torch.tensor(1.0))
     assert best.restore() == 0
+
+
+def test_own_stream_and_release_graph_off_cuda():
+    """Off CUDA the fit's stream is a no-op and a trainer without a graph releases
+    nothing (it keeps stepping eagerly)."""
+    from inrr_sklearn.training import own_stream
+
+    target = torch.arange(6.0).reshape(2, 3) / 6
+    free = torch.nn.Parameter(torch.zeros(2, 3))
+    trainer = Trainer(torch.nn.ParameterList([free]), lambda: free, target,
+                      torch.ones(2, 3) / 6, learning_rate=0.1)  # fmt: skip
+    with own_stream("cpu"):
+        first = trainer.step().loss
+    trainer.release_graph()
+    assert trainer.graph is None and trainer.cuda_graph is False
+    assert trainer.step().loss < first

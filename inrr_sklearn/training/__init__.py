@@ -28,15 +28,18 @@ from inrr_sklearn.training._loop import SYNC_EVERY, Recorder, TrainResult, train
 from inrr_sklearn.training._subgrid import SubgridSampler, subgrid_stride
 from inrr_sklearn.training._trainer import (
     CAPTURE_ATTEMPTS,
+    CAPTURE_MODES,
     GRAPH_WARMUP_STEPS,
     PRECISIONS,
     BestIterate,
     StepResult,
     Trainer,
+    own_stream,
 )
 
 __all__ = [
     "CAPTURE_ATTEMPTS",
+    "CAPTURE_MODES",
     "DIVERGENCE_FACTOR",
     "GRAPH_WARMUP_STEPS",
     "PRECISIONS",
@@ -54,6 +57,7 @@ __all__ = [
     "SubgridSampler",
     "TrainResult",
     "Trainer",
+    "own_stream",
     "subgrid_stride",
     "train",
 ]

@@ -20,8 +20,10 @@ The host-side policies (stopping, divergence, progress, history) are callbacks r
 """
 
 import contextlib
+import gc
 import math
 import threading
+import traceback
 import warnings
 from typing import NamedTuple
 
@@ -36,12 +38,16 @@ GRAPH_WARMUP_STEPS = 3
 
 PRECISIONS = ("float32", "tf32", "bfloat16")
 
-# Captures tried before a trainer falls back to eager steps (with a warning).
-CAPTURE_ATTEMPTS = 2
+# The capture modes tried in turn before a trainer falls back to eager steps (with a
+# warning): "thread_local" first (no other thread's CUDA call can invalidate it), then
+# "relaxed", which also lets this thread make CUDA calls that capture mode forbids
+# without touching the captured stream (a graph destroyed, memory freed).
+CAPTURE_MODES = ("thread_local", "relaxed")
+CAPTURE_ATTEMPTS = len(CAPTURE_MODES)
 
-# One capture at a time in a process: entering torch.cuda.graph synchronises the device
-# and empties the allocator's cache, which must not run while another thread (a blend's
-# candidates fitted in threads) is capturing.
+# One capture at a time in a process, and no graph destroyed meanwhile: entering
+# torch.cuda.graph synchronises the device and empties the allocator's cache, and
+# destroying a graph is forbidden while a stream captures (threads fitting at once).
 _CAPTURE_LOCK = threading.Lock()
 
 
@@ -198,37 +204,52 @@ class Trainer:
             torch.cuda.current_stream(device).wait_stream(stream)
             self._eager_steps += 1
             return result
-        # Two tries: a capture can be invalidated by another thread's CUDA call.
-        for _ in range(CAPTURE_ATTEMPTS):
+        for mode in CAPTURE_MODES:
             self.optimizer.zero_grad(set_to_none=True)  # gradients: the graph's pool
             graph = torch.cuda.CUDAGraph()
-            try:
-                # "thread_local": other threads' CUDA calls may not invalidate it.
-                with (
-                    _CAPTURE_LOCK,
-                    torch.cuda.graph(graph, capture_error_mode="thread_local"),
-                ):
-                    outputs = self._step()
-            except Exception as exc:  # an op that cannot be captured
-                # The op that broke the capture raised first; ending the capture then
-                # raises "operation failed due to a previous error during capture",
-                # with the first error as its context: keep that one.
-                previous = "previous error" in str(exc) and exc.__context__
-                self.capture_error = previous or exc
-                torch.cuda.synchronize(device)
-                continue
+            with _CAPTURE_LOCK:
+                try:
+                    # No automatic garbage collection while capturing: it could
+                    # destroy an earlier fit's graph, which breaks the capture.
+                    with (
+                        _automatic_gc_paused(),
+                        torch.cuda.graph(graph, capture_error_mode=mode),
+                    ):
+                        outputs = self._step()
+                except Exception as exc:  # an op that cannot be captured
+                    self.capture_error = _first_error(exc)
+                    torch.cuda.synchronize(device)
+                    continue
             self.graph, self._graph_outputs = graph, outputs
             graph.replay()  # capture records the step; replay runs it
             return outputs
+        error = self.capture_error
+        where = traceback.extract_tb(error.__traceback__)[-1] if error else None
         warnings.warn(
             f"CUDA graph capture failed {CAPTURE_ATTEMPTS} times (last error: "
-            f"{str(self.capture_error).splitlines()[0]}); training continues without "
-            "it (the same arithmetic, launched step by step).",
+            f"{str(error).splitlines()[0]}"
+            + (
+                f", raised in {where.name} at {where.filename}:{where.lineno}"
+                if where
+                else ""
+            )
+            + "); training continues without it (the same arithmetic, launched step "
+            "by step).",
             RuntimeWarning,
             stacklevel=3,
         )
         self.cuda_graph = False
         return self._step()
+
+    def release_graph(self) -> None:
+        """Destroy the captured graph now, between captures (left to the garbage
+        collector, it could be destroyed during another fit's capture and break it).
+        Later steps run eagerly."""
+        if self.graph is not None:
+            with _CAPTURE_LOCK:
+                self.graph.reset()
+        self.graph = self._graph_outputs = None
+        self.cuda_graph = False
 
     def _step(self) -> StepResult:
         with _matmul_precision(self.precision, self.target.device.type):
@@ -294,6 +315,40 @@ class Trainer:
         """The data term of predicting zero everywhere (a scale for divergence)."""
         with torch.no_grad():
             return float((self.target * self.target * self.train_weight).sum())
+
+
+def _first_error(exc):
+    """The error that broke a capture: ending a broken capture raises "operation failed
+    due to a previous error during capture", with the op's own error as its context."""
+    if "previous error" in str(exc) and exc.__context__ is not None:
+        return exc.__context__
+    return exc
+
+
+@contextlib.contextmanager
+def _automatic_gc_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextlib.contextmanager
+def own_stream(device):
+    """Run the block's CUDA work on a stream of its own (torch's pool: non-blocking).
+
+    Not on the legacy default stream: work there fails ("operation would make the
+    legacy stream depend on a capturing blocking stream") while another thread
+    captures a graph, and breaks that capture. A no-op off CUDA.
+    """
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    with torch.cuda.stream(torch.cuda.Stream(device)):
+        yield
 
 
 def _autocast(precision, device_type):
