@@ -101,6 +101,7 @@ def main(argv=None):
     parser.add_argument(
         "--tag", default=None, help="writes docs/inrr_early_stopping_<tag>.md"
     )
+    parser.add_argument("--note", default="", help="a sentence added to the page")
     parser.add_argument("--docs", default=str(Path(__file__).parents[1] / "docs"))
     args = parser.parse_args(argv)
 
@@ -116,7 +117,7 @@ def main(argv=None):
     command = command_line(
         "study_inrr_early_stopping.py",
         argv or sys.argv[1:],
-        hidden=("--cache", "--docs", "--n-jobs"),
+        hidden=("--cache", "--docs", "--n-jobs", "--note"),
     )
     lines = [
         f"# INRR against an early-stopped SIREN ({args.size}², {args.max_iter} steps)",
@@ -126,7 +127,8 @@ def main(argv=None):
         "mean over the seeds ± half their spread. *peak*: the best recorded step of "
         "the run (an oracle: it reads the hidden pixels); *last*: the model after "
         f"{args.max_iter} steps; *early stop*: the model the library's early stopping "
-        "returns (10 % of the observed pixels held out), and its mean step count.",
+        "returns (10 % of the observed pixels held out), and its mean step count. "
+        + args.note,
         "",
         "| image | mask | inr peak (step) | inr last | inr early stop (steps) "
         "| inr+inrr peak (step) | inr+inrr last | inr+inrr last minus inr early stop |",
