@@ -63,16 +63,51 @@ class SpectralINRR(INRR):
 
     def _build_penalty(self, shape, n_observed, generator):
         penalty = super()._build_penalty(shape, n_observed, generator)
-        for side, coords in (self.coordinates or {}).items():
-            if coords is None:
-                continue
-            getattr(penalty, side).coords = coords
-            getattr(penalty, side).net = SirenNet(
-                coords.shape[1], tuple(self.hidden_layer_sizes), self.rank,
-                self.omega_0, self.hidden_omega_0, fused=False,
+        if not any(c is not None for c in (self.coordinates or {}).values()):
+            return penalty
+        stack = penalty.inrs.nets
+        nets, coords = [], []
+        for side, k in enumerate(penalty.inrs.sizes):
+            given = (self.coordinates or {}).get(("row", "col")[side])
+            net = SirenNet(
+                1 if given is None else given.shape[1], tuple(self.hidden_layer_sizes),
+                self.rank, self.omega_0, self.hidden_omega_0, fused=False,
             )  # fmt: skip
-            getattr(penalty, side).net.reset_parameters(generator)
+            if given is None:  # the index coordinates: the library's drawn network
+                with torch.no_grad():
+                    linears = [*net.layers, net.head]
+                    for linear, w, b in zip(
+                        linears, stack.weights, stack.biases, strict=True
+                    ):
+                        linear.weight.copy_(w[side])
+                        linear.bias.copy_(b[side, 0])
+                given = penalty.inrs.coords[side, :k]
+            else:
+                net.reset_parameters(generator)
+            nets.append(net)
+            coords.append(given)
+        penalty.inrs = _GivenCoordinateINRs(nets, coords, penalty.inrs.sizes)
+        penalty._batched = False  # side by side: the inputs differ
         return penalty
+
+
+class _GivenCoordinateINRs(torch.nn.Module):
+    """Per side a SirenNet on given coordinates, in place of INRR's stacked networks
+    (the ``probabilities(sides)`` interface of ``_INRRPenalty.inrs``)."""
+
+    def __init__(self, nets, coords, sizes):
+        super().__init__()
+        self.nets = torch.nn.ModuleList(nets)
+        self.coords = list(coords)
+        self.sizes = sizes
+
+    def probabilities(self, sides=(True, True)):
+        return tuple(
+            torch.softmax(net(c.to(next(net.parameters()).device)), dim=1)
+            if wanted
+            else None
+            for net, c, wanted in zip(self.nets, self.coords, sides, strict=True)
+        )
 
 
 def coordinates_study():

@@ -332,3 +332,29 @@ def test_own_stream_and_release_graph_off_cuda():
     trainer.release_graph()
     assert trainer.graph is None and trainer.cuda_graph is False
     assert trainer.step().loss < first
+
+
+def test_capture_error_text_names_the_first_error_and_where():
+    """A broken capture's second error ("previous error during capture") gives way to
+    the first, described by its first line (its repr if it has none) and location."""
+    from inrr_sklearn.training._trainer import _describe, _first_error
+
+    def op():
+        raise RuntimeError("operation not permitted when stream is capturing\nmore")
+
+    try:
+        try:
+            op()
+        except RuntimeError:
+            # implicitly chained (__context__), as torch.cuda.graph's exit raises it
+            raise RuntimeError(  # noqa: B904
+                "operation failed due to a previous error during capture"
+            )
+    except RuntimeError as exc:
+        text = _describe(_first_error(exc))
+    assert text.startswith("operation not permitted when stream is capturing, raised")
+    assert "in op at" in text and "more" not in text
+    try:
+        raise AssertionError()
+    except AssertionError as exc:
+        assert _describe(exc).startswith("AssertionError()")

@@ -261,7 +261,7 @@ class _INRRPenalty(Penalty):
             energies = dirichlet_energy_factored(
                 torch.stack(views), self.inrs.probabilities()
             )
-            return (energies * self.weights.to(energies.dtype)).sum()
+            return (energies.to(self.weights.dtype) * self.weights).sum()
         energy = l1_energy_dense if self.energy == "l1" else dirichlet_energy_factored
         factors = self.inrs.probabilities(tuple(a > 0 for a in self.alphas))
         total = X.new_zeros(())

@@ -48,7 +48,7 @@ CAPTURE_ATTEMPTS = len(CAPTURE_MODES)
 # One capture at a time in a process, and no graph destroyed meanwhile: entering
 # torch.cuda.graph synchronises the device and empties the allocator's cache, and
 # destroying a graph is forbidden while a stream captures (threads fitting at once).
-_CAPTURE_LOCK = threading.Lock()
+_CAPTURE_LOCK = threading.RLock()
 
 
 class StepResult(NamedTuple):
@@ -161,7 +161,7 @@ class Trainer:
         # One Adam for the model and the penalty's trainable part (their own groups and
         # learning rates): one optimizer step per training step. On CPU FlatAdam
         # (torch.optim's construction imports torch._dynamo: seconds per process).
-        # Elsewhere torch's fused Adam: one kernel a group instead of a dozen foreach
+        # On CUDA torch's fused Adam: one kernel a group instead of a dozen foreach
         # launches, the step counters on the device (graph replay needs them there).
         groups = [{"params": list(model.parameters())}]
         if penalty is not None:
@@ -170,15 +170,16 @@ class Trainer:
             self.optimizer = FlatAdam(groups, lr=learning_rate)
         else:
             self.optimizer = torch.optim.Adam(
-                groups, lr=learning_rate, capturable=cuda_graph, fused=True
-            )
+                groups, lr=learning_rate, capturable=cuda_graph,
+                fused=target.device.type == "cuda" or None,
+            )  # fmt: skip
         self.parameters = list(model.parameters())
         if penalty is not None:
             self.parameters += list(penalty.parameters())
         self.best = BestIterate(self.parameters) if val_weight is not None else None
         self.cuda_graph = cuda_graph
         self.graph = None  # the captured step, once captured
-        self.capture_error = None  # the last failed capture's exception, if any
+        self.capture_error = None  # the last failed capture's error (text), if any
         self._graph_outputs = None
         self._eager_steps = 0
 
@@ -207,34 +208,37 @@ class Trainer:
         for mode in CAPTURE_MODES:
             self.optimizer.zero_grad(set_to_none=True)  # gradients: the graph's pool
             graph = torch.cuda.CUDAGraph()
-            with _CAPTURE_LOCK:
+            with _CAPTURE_LOCK, torch.cuda.stream(torch.cuda.current_stream(device)):
+                # (the outer stream context restores this thread's stream, which a
+                # failed capture leaves on the capture stream)
                 try:
-                    # No automatic garbage collection while capturing: it could
-                    # destroy an earlier fit's graph, which breaks the capture.
+                    # On a stream no fit works on, and no automatic garbage collection
+                    # meanwhile: it could destroy an earlier fit's graph, which
+                    # breaks the capture.
                     with (
                         _automatic_gc_paused(),
-                        torch.cuda.graph(graph, capture_error_mode=mode),
-                    ):
+                        torch.cuda.graph(
+                            graph, stream=_capture_stream(device),
+                            capture_error_mode=mode,
+                        ),
+                    ):  # fmt: skip
                         outputs = self._step()
                 except Exception as exc:  # an op that cannot be captured
-                    self.capture_error = _first_error(exc)
+                    # Kept as text: the exception's frames would hold the step's
+                    # tensors and the failed graph.
+                    self.capture_error = _describe(_first_error(exc))
+                    with contextlib.suppress(Exception):  # cleanup must not fail
+                        graph.reset()  # under the lock: not during another capture
+                    del graph
                     torch.cuda.synchronize(device)
                     continue
             self.graph, self._graph_outputs = graph, outputs
             graph.replay()  # capture records the step; replay runs it
             return outputs
-        error = self.capture_error
-        where = traceback.extract_tb(error.__traceback__)[-1] if error else None
         warnings.warn(
             f"CUDA graph capture failed {CAPTURE_ATTEMPTS} times (last error: "
-            f"{str(error).splitlines()[0]}"
-            + (
-                f", raised in {where.name} at {where.filename}:{where.lineno}"
-                if where
-                else ""
-            )
-            + "); training continues without it (the same arithmetic, launched step "
-            "by step).",
+            f"{self.capture_error}); training continues without it (the same "
+            "arithmetic, launched step by step).",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -315,6 +319,31 @@ class Trainer:
         """The data term of predicting zero everywhere (a scale for divergence)."""
         with torch.no_grad():
             return float((self.target * self.target * self.train_weight).sum())
+
+
+# Per device, the stream graphs are captured on: from the high-priority pool, which no
+# fit takes its own or warm-up streams from (those come from the default pool, which
+# hands out its 32 streams in turn, so one could be torch.cuda.graph's default
+# capture stream while another thread captures on it).
+_CAPTURE_STREAMS = {}
+
+
+def _capture_stream(device):
+    device = torch.device(device)
+    if device not in _CAPTURE_STREAMS:  # (called under _CAPTURE_LOCK)
+        _CAPTURE_STREAMS[device] = torch.cuda.Stream(device, priority=-1)
+    return _CAPTURE_STREAMS[device]
+
+
+def _describe(error):
+    """``error``'s first line and where it was raised (file and line)."""
+    lines = str(error).splitlines()
+    text = lines[0] if lines else repr(error)
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames:
+        text += f", raised in {frames[-1].name} at {frames[-1].filename}:"
+        text += f"{frames[-1].lineno}"
+    return text
 
 
 def _first_error(exc):
