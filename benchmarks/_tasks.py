@@ -64,6 +64,13 @@ def missing_rmse(completed, X, missing):
     return float(np.sqrt(np.mean(err**2)))
 
 
+def seeds_cell(rmses, seconds):
+    """A table cell over seeds: the mean RMSE ± half its spread, the mean seconds."""
+    rmses = np.asarray(rmses)
+    spread = (rmses.max() - rmses.min()) / 2
+    return f"{rmses.mean():.4f} ± {spread:.4f}, {np.mean(seconds):.1f} s"
+
+
 def timed_fit_transform(imputer, X):
     """``imputer.fit_transform(X)`` and the seconds it took, without the
     ConvergenceWarning of fits that stop at ``max_iter`` (the benchmarks' budgets)."""

@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _tasks import command_line, missing_rmse, timed_fit_transform
+from _tasks import command_line, missing_rmse, seeds_cell, timed_fit_transform
 from sklearn.datasets import load_digits
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer
@@ -130,14 +130,11 @@ def main(argv=None):
     for table in args.tables:
         cells = []
         for name in names:
-            rmse, seconds, weight = (
-                np.array([results[table, name, s][k] for s in args.seeds])
-                for k in range(3)
-            )
-            spread = (rmse.max() - rmse.min()) / 2
-            cell = f"{rmse.mean():.4f} ± {spread:.4f}, {seconds.mean():.1f} s"
+            runs = [results[table, name, s] for s in args.seeds]
+            rmse, seconds, weight = zip(*runs, strict=True)
+            cell = seeds_cell(rmse, seconds)
             if not np.isnan(weight).all():
-                cell += f", DMF {weight.mean():.2f}"
+                cell += f", DMF {np.mean(weight):.2f}"
             cells.append(cell)
         lines.append(f"| {table} | " + " | ".join(cells) + " |")
     print("\n".join(lines))

@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _tasks import command_line, missing_rmse, timed_fit_transform
+from _tasks import command_line, missing_rmse, seeds_cell, timed_fit_transform
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401
 from sklearn.impute import IterativeImputer
 
@@ -122,10 +122,9 @@ def main(argv=None):
     for table in TABLES:
         cells = []
         for name in names:
-            rmse = np.array([results[table, name, s][0] for s in args.seeds])
-            seconds = np.mean([results[table, name, s][1] for s in args.seeds])
-            spread = (rmse.max() - rmse.min()) / 2
-            cells.append(f"{rmse.mean():.4f} ± {spread:.4f}, {seconds:.1f} s")
+            runs = [results[table, name, s] for s in args.seeds]
+            rmse, seconds = zip(*runs, strict=True)
+            cells.append(seeds_cell(rmse, seconds))
         lines.append(f"| {table} | " + " | ".join(cells) + " |")
     print("\n".join(lines))
     Path(args.docs, "blend_large.md").write_text("\n".join(lines) + "\n")
