@@ -542,124 +542,133 @@ class _BaseTorchImputer(_BaseImputer):
 
     def _train_run(
         self, X, observed, scaling, train_entries, validation, model, penalty,
-        device, *, max_iter, record_every=None, warm=False, guide=None,
-        generator=None, stride=1,
+        device, **options,
     ):  # fmt: skip
         """Train ``model`` (and ``penalty``) on ``device``; return a ``_Run``.
 
         Sets no attribute: ``fit`` and the new-data rules of subclasses both use it.
+        On CUDA all of it runs on a stream of the fit's own (:func:`own_stream`):
+        threads fitting at once never meet on the legacy default stream, which
+        another thread's graph capture forbids. ``options``: see
+        :meth:`_train_on_device`.
+        """
+        with own_stream(device):
+            return self._train_on_device(
+                X, observed, scaling, train_entries, validation, model, penalty,
+                device, **options,
+            )  # fmt: skip
+
+    def _train_on_device(
+        self, X, observed, scaling, train_entries, validation, model, penalty,
+        device, *, max_iter, record_every=None, warm=False, guide=None,
+        generator=None, stride=1,
+    ):  # fmt: skip
+        """The body of :meth:`_train_run`, on the current stream.
+
         The validation error is the mean squared error of the held-out entries in
         scaled units, so stopping does not depend on the data's units. ``guide``
         (``(values, weights)`` in data units, weights 0 on observed entries) adds
         those missing entries to the data term, each weighted relative to a
         training entry. ``stride`` > 1 (checked against the penalty by the caller:
         ``_check_batching``) trains on random sub-grids drawn from ``generator``.
-        On CUDA all of it runs on a stream of its own (:func:`own_stream`).
         """
-        # A stream of the fit's own: threads fitting at once never meet on the
-        # legacy default stream, which another thread's graph capture forbids.
-        with own_stream(device):
-            prefix = f"[{type(self).__name__}]"
-            batches = None
-            if stride > 1:
-                if generator is None:
-                    raise ValueError("stochastic steps need a generator (the seed)")
-                batches = self._batches(X.shape, stride, device, generator)
-            model = model.to(device)
-            if penalty is not None:
-                penalty = penalty.to(device)
+        prefix = f"[{type(self).__name__}]"
+        batches = None
+        if stride > 1:
+            if generator is None:
+                raise ValueError("stochastic steps need a generator (the seed)")
+            batches = self._batches(X.shape, stride, device, generator)
+        model = model.to(device)
+        if penalty is not None:
+            penalty = penalty.to(device)
 
-            def tensor(a):
-                return torch.as_tensor(a, dtype=torch.float32, device=device)
+        def tensor(a):
+            return torch.as_tensor(a, dtype=torch.float32, device=device)
 
-            # Observed entries in scaled units, 0 elsewhere (missing values never read).
-            target = np.where(
-                observed, scaling.to_scaled(np.where(observed, X, 0.0)), 0.0
+        # Observed entries in scaled units, 0 elsewhere (missing values never read).
+        target = np.where(observed, scaling.to_scaled(np.where(observed, X, 0.0)), 0.0)
+        data_weight = train_entries / train_entries.sum()
+        if guide is not None:
+            values, weights = guide
+            target = np.where(weights > 0, scaling.to_scaled(values), target)
+            data_weight = data_weight + weights / train_entries.sum()
+        inputs = self._model_inputs(X.shape, device)
+        # Compiled wrappers share the modules' parameters; the modules stay plain.
+        trained_model = torch.compile(model) if self.compile else model
+        trained_penalty = penalty
+        if self.compile and penalty is not None:
+            trained_penalty = torch.compile(penalty)
+        trainer = Trainer(
+            model,
+            lambda index=None: self._complete(trained_model, inputs, index),
+            tensor(target),
+            tensor(data_weight),
+            penalty=trained_penalty,
+            view_shape=self._reg_shape(X.shape),
+            learning_rate=self.learning_rate_init,
+            val_weight=None
+            if validation is None
+            else tensor(validation / validation.sum()),
+            # (one fixed step: "auto" leaves stochastic batches uncaptured)
+            cuda_graph=device.type == "cuda"
+            and (self.cuda_graph is True or (self.cuda_graph and batches is None)),
+            precision=self.precision,
+            batches=batches,
+        )
+        if self.verbose:
+            print(
+                f"{prefix} fitting {X.shape[0]}x{X.shape[1]} matrix, "
+                f"{int(train_entries.sum())} training / "
+                f"{0 if validation is None else int(validation.sum())} validation "
+                f"entries, device={device}"
             )
-            data_weight = train_entries / train_entries.sum()
-            if guide is not None:
-                values, weights = guide
-                target = np.where(weights > 0, scaling.to_scaled(values), target)
-                data_weight = data_weight + weights / train_entries.sum()
-            inputs = self._model_inputs(X.shape, device)
-            # Compiled wrappers share the modules' parameters; the modules stay plain.
-            trained_model = torch.compile(model) if self.compile else model
-            trained_penalty = penalty
-            if self.compile and penalty is not None:
-                trained_penalty = torch.compile(penalty)
-            trainer = Trainer(
-                model,
-                lambda index=None: self._complete(trained_model, inputs, index),
-                tensor(target),
-                tensor(data_weight),
-                penalty=trained_penalty,
-                view_shape=self._reg_shape(X.shape),
-                learning_rate=self.learning_rate_init,
-                val_weight=None
-                if validation is None
-                else tensor(validation / validation.sum()),
-                # (one fixed step: "auto" leaves stochastic batches uncaptured)
-                cuda_graph=device.type == "cuda"
-                and (self.cuda_graph is True or (self.cuda_graph and batches is None)),
-                precision=self.precision,
-                batches=batches,
+        callbacks = [
+            DivergenceGuard(),
+            EarlyStopping(self.tol, self.n_iter_no_change),
+            ProgressBar(max_iter, prefix, self.verbose),
+        ]
+        history = None
+        if record_every is not None:
+            if batches is not None:  # a step sees a sub-grid: record the whole matrix
+
+                def completion_of(_):
+                    with torch.no_grad():
+                        Z = self._complete(model, inputs)
+                    return scaling.from_scaled(Z.double().cpu().numpy())
+            else:
+
+                def completion_of(Z):
+                    return scaling.from_scaled(Z.double().cpu().numpy())
+
+            history = History(
+                record_every, completion_of, penalty, after_step=batches is not None
             )
-            if self.verbose:
-                print(
-                    f"{prefix} fitting {X.shape[0]}x{X.shape[1]} matrix, "
-                    f"{int(train_entries.sum())} training / "
-                    f"{0 if validation is None else int(validation.sum())} validation "
-                    f"entries, device={device}"
-                )
-            callbacks = [
-                DivergenceGuard(),
-                EarlyStopping(self.tol, self.n_iter_no_change),
-                ProgressBar(max_iter, prefix, self.verbose),
-            ]
-            history = None
-            if record_every is not None:
-                if (
-                    batches is not None
-                ):  # a step sees a sub-grid: record the whole matrix
-
-                    def completion_of(_):
-                        with torch.no_grad():
-                            Z = self._complete(model, inputs)
-                        return scaling.from_scaled(Z.double().cpu().numpy())
-                else:
-
-                    def completion_of(Z):
-                        return scaling.from_scaled(Z.double().cpu().numpy())
-
-                history = History(
-                    record_every, completion_of, penalty, after_step=batches is not None
-                )
-                callbacks.append(history)
-            try:
-                result = train(trainer, max_iter, callbacks, warm=warm)
-            except DivergenceError as exc:
-                raise DivergenceError(
-                    f"{prefix} {exc} Parameters: learning_rate_init="
-                    f"{self.learning_rate_init}, reg={self.reg!r}."
-                ) from None
-            finally:
-                trainer.release_graph()
-            model.eval()
-            with torch.no_grad():
-                completion = self._complete(model, inputs).double().cpu().numpy()
-            if not np.isfinite(completion).all():
-                raise DivergenceError(
-                    f"{prefix} the fitted model outputs non-finite values; lower "
-                    f"learning_rate_init={self.learning_rate_init} or the regularizer's "
-                    "weights."
-                )
-            return _Run(
-                model=model.cpu(),
-                penalty=None if penalty is None else penalty.cpu(),
-                completion=scaling.from_scaled(completion),
-                result=result,
-                history=None if history is None else history.records,
+            callbacks.append(history)
+        try:
+            result = train(trainer, max_iter, callbacks, warm=warm)
+        except DivergenceError as exc:
+            raise DivergenceError(
+                f"{prefix} {exc} Parameters: learning_rate_init="
+                f"{self.learning_rate_init}, reg={self.reg!r}."
+            ) from None
+        finally:
+            trainer.release_graph()
+        model.eval()
+        with torch.no_grad():
+            completion = self._complete(model, inputs).double().cpu().numpy()
+        if not np.isfinite(completion).all():
+            raise DivergenceError(
+                f"{prefix} the fitted model outputs non-finite values; lower "
+                f"learning_rate_init={self.learning_rate_init} or the regularizer's "
+                "weights."
             )
+        return _Run(
+            model=model.cpu(),
+            penalty=None if penalty is None else penalty.cpu(),
+            completion=scaling.from_scaled(completion),
+            result=result,
+            history=None if history is None else history.records,
+        )
 
     def _split(self, observed, rng):
         """Training and validation entries (boolean arrays; validation None if unused).
